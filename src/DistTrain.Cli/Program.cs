@@ -1,2 +1,3 @@
-Console.Error.WriteLine("disttrain: commands are being wired up");
-return 2;
+using DistTrain.Cli.Commands;
+
+return await DisttrainCommands.InvokeAsync(args);

@@ -1,0 +1,180 @@
+using System.Diagnostics;
+using DistTrain.Core;
+using DistTrain.Data;
+using DistTrain.Training.Checkpoints;
+using DistTrain.Training.Configuration;
+using DistTrain.Training.Outputs;
+using Microsoft.Extensions.Logging;
+
+namespace DistTrain.Training.Loop;
+
+/// <summary>
+/// Synchronous mini-batch SGD (the notes' mBatchSGD): per epoch one seeded permutation, per
+/// iteration one mini-batch cut into S shards whose gradient sums are added in shard order, one
+/// optimizer step, and the test set evaluated after each epoch. Where the shards are computed is
+/// the executor's business; the arithmetic here is the same for one process and for many.
+/// </summary>
+public sealed class TrainingLoop(TrainingConfiguration config, Dataset data, IShardExecutor executor, ILogger logger)
+{
+    /// <summary>Test-set samples per evaluation chunk: fixed, so evaluation never depends on the worker count.</summary>
+    public const int EvaluationChunk = 1000;
+
+    private static readonly TimeSpan ProgressInterval = TimeSpan.FromSeconds(3);
+
+    /// <summary>Called on each progress line, for executors that add their own details.</summary>
+    public Action<ILogger>? ProgressDetails { get; init; }
+
+    public static int MaxShardSamples(TrainingConfiguration config) =>
+        Math.Max((config.BatchSize + config.Shards - 1) / config.Shards, EvaluationChunk);
+
+    public async Task<RunResult> RunAsync(CancellationToken stopping)
+    {
+        config.CheckAgainst(data);
+        var layout = new ParameterLayout(config.Network);
+        var state = new TrainingState(new float[layout.Count],
+            Optimizers.Create(config.Optimizer, layout.Count, config.Momentum));
+        var outputs = new RunOutputs(config.OutputDirectory);
+        var fingerprint = config.Fingerprint();
+
+        if (config.Resume)
+        {
+            CheckpointFile.Read(outputs.CheckpointPath, fingerprint, state);
+            logger.LogInformation("Resumed from {Checkpoint}: epoch {Epoch}, iteration {Iteration}, weight version {Version}",
+                outputs.CheckpointPath, state.Epoch, state.Iteration, state.Version);
+        }
+        else
+        {
+            Initializer.Initialize(config.Network, state.Parameters, config.Seed);
+        }
+
+        var perEpoch = MiniBatches.PerEpoch(data.Train.Count, config.BatchSize);
+        var update = new ParameterUpdate(config, layout, state.Optimizer, (long)perEpoch * config.Epochs);
+        var shards = ShardPlan.Cut(config.BatchSize, config.Shards);
+        var outcomes = Enumerable.Range(0, shards.Length).Select(_ => new ShardOutcome(layout.Count)).ToArray();
+        var gradient = new float[layout.Count];
+        var pixels = new byte[config.BatchSize * data.Train.PixelsPerImage];
+        var labels = new byte[config.BatchSize];
+        var batch = new BatchView(pixels, labels, data.Train.PixelsPerImage);
+        var shuffler = new EpochShuffler(data.Train.Count, config.Seed);
+        var stopped = false;
+
+        while (state.Epoch <= config.Epochs && !stopped)
+        {
+            var permutation = shuffler.Permutation(state.Epoch);
+            var clock = Stopwatch.StartNew();
+            var secondsBefore = state.EpochSeconds;
+            var lastProgress = Stopwatch.StartNew();
+            var samplesAtLastProgress = state.EpochSamples;
+
+            while (state.Iteration < perEpoch)
+            {
+                if (stopping.IsCancellationRequested)
+                {
+                    stopped = true;
+                    break;
+                }
+                BatchGather.Gather(data.Train, MiniBatches.Indices(permutation, state.Iteration, config.BatchSize), pixels, labels);
+                await executor.ComputeGradientsAsync(new ModelVersion(state.Version, state.Parameters), batch, shards, outcomes, stopping);
+
+                // The mini-batch gradient is the shard sums added in shard order, never arrival order.
+                outcomes[0].Gradient.CopyTo(gradient, 0);
+                for (int s = 1; s < outcomes.Length; s++)
+                {
+                    GradientMath.Add(outcomes[s].Gradient, gradient);
+                }
+                foreach (var outcome in outcomes)
+                {
+                    state.EpochLossSum += outcome.Statistics.LossSum;
+                    state.EpochCorrect += outcome.Statistics.Correct;
+                    state.EpochSamples += outcome.Statistics.Count;
+                }
+
+                var globalIteration = (long)(state.Epoch - 1) * perEpoch + state.Iteration;
+                update.Apply(state.Parameters, gradient, globalIteration);
+                state.Version++;
+                state.Iteration++;
+                state.EpochSeconds = secondsBefore + clock.Elapsed.TotalSeconds;
+
+                if (lastProgress.Elapsed >= ProgressInterval)
+                {
+                    var rate = (state.EpochSamples - samplesAtLastProgress) / lastProgress.Elapsed.TotalSeconds;
+                    logger.LogInformation(
+                        "Epoch {Epoch}/{Epochs} batch {Batch}/{Batches} ({Percent:0}%) loss {Loss:0.0000} accuracy {Accuracy:0.0000} {SamplesPerSecond:0} samples/s lr {LearningRate:0.######}",
+                        state.Epoch, config.Epochs, state.Iteration, perEpoch, 100.0 * state.Iteration / perEpoch,
+                        state.EpochLossSum / state.EpochSamples, (double)state.EpochCorrect / state.EpochSamples, rate, update.RateAt(globalIteration));
+                    ProgressDetails?.Invoke(logger);
+                    lastProgress.Restart();
+                    samplesAtLastProgress = state.EpochSamples;
+                }
+                if (state.Version % config.CheckpointEvery == 0 && state.Iteration < perEpoch)
+                {
+                    WriteCheckpoint(outputs, fingerprint, state);
+                }
+            }
+            if (stopped)
+            {
+                break;
+            }
+
+            var metrics = await EvaluateEpochAsync(state, stopping);
+            state.History.Add(metrics);
+            logger.LogInformation(
+                "Epoch {Epoch}/{Epochs} done: train loss {TrainLoss:0.0000} accuracy {TrainAccuracy:0.0000}, test loss {TestLoss:0.0000} accuracy {TestAccuracy:0.0000}, {Seconds:0.00} s, {SamplesPerSecond:0} samples/s, {Workers} workers",
+                metrics.Epoch, config.Epochs, metrics.TrainLoss, metrics.TrainAccuracy, metrics.TestLoss, metrics.TestAccuracy,
+                metrics.Seconds, metrics.SamplesPerSecond, executor.Workers);
+            state.StartEpoch(state.Epoch + 1);
+            outputs.WriteEpochFiles(state.History, config.Describe());
+            WriteCheckpoint(outputs, fingerprint, state);
+        }
+
+        if (stopped)
+        {
+            WriteCheckpoint(outputs, fingerprint, state);
+            logger.LogWarning("Stopped at epoch {Epoch}, iteration {Iteration}; checkpoint written to {Checkpoint}; continue with --resume",
+                state.Epoch, state.Iteration, outputs.CheckpointPath);
+            return new RunResult(Completed: false, null, outputs.Directory);
+        }
+
+        var last = state.History[^1];
+        var trainedSamples = (double)perEpoch * config.BatchSize * config.Epochs;
+        var runSeconds = state.History.Sum(m => m.Seconds);
+        var summary = new RunSummary(
+            last.TestAccuracy, last.TestLoss, last.TrainLoss, config.Epochs, state.Version, runSeconds,
+            trainedSamples / runSeconds, executor.Workers, config.Shards, WeightsHash.Sha256(state.Parameters), config.Describe());
+        outputs.WriteSummary(summary);
+        logger.LogInformation(
+            "Finished: test accuracy {TestAccuracy:0.0000}, test loss {TestLoss:0.0000}, {Seconds:0.0} s training, {SamplesPerSecond:0} samples/s, weights sha256 {WeightsSha256}; outputs in {OutputDirectory}",
+            summary.FinalTestAccuracy, summary.FinalTestLoss, summary.Seconds, summary.SamplesPerSecond, summary.WeightsSha256, outputs.Directory);
+        return new RunResult(Completed: true, summary, outputs.Directory);
+    }
+
+    private async Task<EpochMetrics> EvaluateEpochAsync(TrainingState state, CancellationToken stopping)
+    {
+        var test = data.Test;
+        var chunks = ShardPlan.Cut(test.Count, (test.Count + EvaluationChunk - 1) / EvaluationChunk);
+        var results = new ShardStatistics[chunks.Length];
+        await executor.EvaluateAsync(new ModelVersion(state.Version, state.Parameters),
+            new BatchView(test.Pixels, test.Labels, test.PixelsPerImage), chunks, results, stopping);
+        double lossSum = 0;
+        long correct = 0;
+        foreach (var r in results)
+        {
+            lossSum += r.LossSum;
+            correct += r.Correct;
+        }
+        var samples = Math.Max(1, state.EpochSamples);
+        var seconds = Math.Max(state.EpochSeconds, 1e-9);
+        return new EpochMetrics(state.Epoch, state.EpochLossSum / samples, (double)state.EpochCorrect / samples,
+            lossSum / test.Count, (double)correct / test.Count, seconds, state.EpochSamples / seconds);
+    }
+
+    private void WriteCheckpoint(RunOutputs outputs, string fingerprint, TrainingState state)
+    {
+        var clock = Stopwatch.StartNew();
+        CheckpointFile.Write(outputs.CheckpointPath, fingerprint, state);
+        logger.LogDebug("Checkpoint at version {Version} written in {Milliseconds:0.0} ms", state.Version, clock.Elapsed.TotalMilliseconds);
+    }
+}
+
+/// <summary>How a run ended: completed with a summary, or stopped early with a checkpoint.</summary>
+public sealed record RunResult(bool Completed, RunSummary? Summary, string OutputDirectory);
