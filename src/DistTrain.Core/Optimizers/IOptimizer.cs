@@ -1,0 +1,22 @@
+namespace DistTrain.Core;
+
+/// <summary>Applies gradients to parameters; owns whatever state the rule carries between steps.</summary>
+public interface IOptimizer
+{
+    OptimizerKind Kind { get; }
+
+    /// <summary>Steps taken so far (restored by <see cref="Restore"/>).</summary>
+    long Steps { get; }
+
+    /// <summary>Updates <paramref name="parameters"/> in place from <paramref name="gradient"/> (both of the optimizer's parameter count).</summary>
+    void Step(Span<float> parameters, ReadOnlySpan<float> gradient, float learningRate);
+
+    /// <summary>
+    /// A COPY of everything besides <see cref="Steps"/> needed to continue bit for bit after a restart:
+    /// empty for SGD, the velocity for momentum, the first then the second moments for Adam.
+    /// </summary>
+    float[] State { get; }
+
+    /// <summary>Puts back a <see cref="State"/> and step count; throws <see cref="ArgumentException"/> on a wrong length.</summary>
+    void Restore(ReadOnlySpan<float> state, long steps);
+}

@@ -1,0 +1,33 @@
+// SGD with momentum, PyTorch convention (dampening 0, not Nesterov):
+//   v = μ·v + g;  w −= lr·v
+// Sizes: P = parameters; w, g, v [P].
+using System.Numerics.Tensors;
+
+namespace DistTrain.Core;
+
+internal sealed class MomentumSgd(int parameterCount, float momentum) : IOptimizer
+{
+    private readonly float[] _velocity = new float[parameterCount];
+
+    public OptimizerKind Kind => OptimizerKind.Momentum;
+
+    public long Steps { get; private set; }
+
+    /// <summary>A copy of the velocity v.</summary>
+    public float[] State => (float[])_velocity.Clone();
+
+    public void Step(Span<float> parameters, ReadOnlySpan<float> gradient, float learningRate)
+    {
+        Optimizers.CheckStep(parameterCount, parameters.Length, gradient.Length);
+        TensorPrimitives.MultiplyAdd(_velocity, momentum, gradient, _velocity);
+        TensorPrimitives.MultiplyAdd(_velocity, -learningRate, parameters, parameters);
+        Steps++;
+    }
+
+    public void Restore(ReadOnlySpan<float> state, long steps)
+    {
+        Optimizers.CheckRestore(Kind, _velocity.Length, state.Length, steps);
+        state.CopyTo(_velocity);
+        Steps = steps;
+    }
+}

@@ -1,0 +1,26 @@
+// Plain SGD: w −= lr·g. Sizes: P = parameters; w, g [P].
+using System.Numerics.Tensors;
+
+namespace DistTrain.Core;
+
+internal sealed class Sgd(int parameterCount) : IOptimizer
+{
+    public OptimizerKind Kind => OptimizerKind.Sgd;
+
+    public long Steps { get; private set; }
+
+    public float[] State => [];
+
+    public void Step(Span<float> parameters, ReadOnlySpan<float> gradient, float learningRate)
+    {
+        Optimizers.CheckStep(parameterCount, parameters.Length, gradient.Length);
+        TensorPrimitives.MultiplyAdd(gradient, -learningRate, parameters, parameters);
+        Steps++;
+    }
+
+    public void Restore(ReadOnlySpan<float> state, long steps)
+    {
+        Optimizers.CheckRestore(Kind, 0, state.Length, steps);
+        Steps = steps;
+    }
+}
