@@ -11,6 +11,9 @@ public static class DisttrainCommands
         {
             FetchDataCommand.Create(),
             TrainCommand.Create(),
+            RunCommand.Create(),
+            CoordinatorCommand.Create(),
+            WorkerCommand.Create(),
             HealthCommand.Create(),
         };
         var parse = root.Parse(args);

@@ -74,7 +74,16 @@ public sealed class TrainingLoop(TrainingConfiguration config, Dataset data, ISh
                     break;
                 }
                 BatchGather.Gather(data.Train, MiniBatches.Indices(permutation, state.Iteration, config.BatchSize), pixels, labels);
-                await executor.ComputeGradientsAsync(new ModelVersion(state.Version, state.Parameters), batch, shards, outcomes, stopping);
+                try
+                {
+                    await executor.ComputeGradientsAsync(new ModelVersion(state.Version, state.Parameters), batch, shards, outcomes, stopping);
+                }
+                catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+                {
+                    // Nothing of this iteration was applied, so the state is still a clean checkpoint.
+                    stopped = true;
+                    break;
+                }
 
                 // The mini-batch gradient is the shard sums added in shard order, never arrival order.
                 outcomes[0].Gradient.CopyTo(gradient, 0);
@@ -116,7 +125,16 @@ public sealed class TrainingLoop(TrainingConfiguration config, Dataset data, ISh
                 break;
             }
 
-            var metrics = await EvaluateEpochAsync(state, stopping);
+            EpochMetrics metrics;
+            try
+            {
+                metrics = await EvaluateEpochAsync(state, stopping);
+            }
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+            {
+                stopped = true;
+                break;
+            }
             state.History.Add(metrics);
             logger.LogInformation(
                 "Epoch {Epoch}/{Epochs} done: train loss {TrainLoss:0.0000} accuracy {TrainAccuracy:0.0000}, test loss {TestLoss:0.0000} accuracy {TestAccuracy:0.0000}, {Seconds:0.00} s, {SamplesPerSecond:0} samples/s, {Workers} workers",

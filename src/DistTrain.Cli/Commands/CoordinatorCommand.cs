@@ -1,0 +1,42 @@
+using System.CommandLine;
+using DistTrain.Cli.Hosting;
+using DistTrain.Training.Configuration;
+using DistTrain.Training.Distributed;
+using Microsoft.Extensions.Configuration;
+
+namespace DistTrain.Cli.Commands;
+
+/// <summary>disttrain coordinator: serve Trainer.Join, wait for workers, train with them.</summary>
+public static class CoordinatorCommand
+{
+    public static Command Create()
+    {
+        var defaults = new CoordinatorOptions();
+        var training = new TrainingOptionSet("Shards per mini-batch (default: --min-workers); fixes the arithmetic, whatever the number of workers")
+            .With("--wire-precision", "fp32 or bf16 (halves the traffic; weights then differ from train's)", new TrainingOptions().WirePrecision, (o, v) => o.WirePrecision = v);
+        var listen = new Option<string?>("--listen") { Description = $"Address to serve on [default: {defaults.Listen}]" };
+        var minWorkers = new Option<int?>("--min-workers") { Description = $"Workers to wait for before training [default: {defaults.MinWorkers}]" };
+        var maxWorkers = new Option<int?>("--max-workers") { Description = $"Most workers accepted [default: {defaults.MaxWorkers}]" };
+        var taskTimeout = new Option<double?>("--task-timeout") { Description = $"Seconds before an unanswered shard is recomputed elsewhere [default: {defaults.TaskTimeoutSeconds}]" };
+        var security = new SecurityOptions();
+        var logFormat = DisttrainCommands.LogFormatOption();
+        var command = new Command("coordinator", "Run the coordinator: workers join it, it trains with them") { listen, minWorkers, maxWorkers, taskTimeout, logFormat };
+        training.AddTo(command);
+        security.AddServerOptions(command);
+        command.SetAction((parse, cancellationToken) => CommandErrors.Guard(async () =>
+        {
+            var configuration = CliHost.BuildConfiguration();
+            var coordinator = new CoordinatorOptions();
+            configuration.GetSection(CoordinatorOptions.Section).Bind(coordinator);
+            coordinator.Listen = parse.GetValue(listen) ?? coordinator.Listen;
+            coordinator.MinWorkers = parse.GetValue(minWorkers) ?? coordinator.MinWorkers;
+            coordinator.MaxWorkers = parse.GetValue(maxWorkers) ?? coordinator.MaxWorkers;
+            coordinator.TaskTimeoutSeconds = parse.GetValue(taskTimeout) ?? coordinator.TaskTimeoutSeconds;
+            var config = TrainingConfiguration.From(training.Resolve(parse, configuration), defaultShards: coordinator.MinWorkers);
+            using var loggers = CliHost.CreateLoggerFactory(parse.GetValue(logFormat) ?? configuration["Logging:Format"]);
+            var result = await CoordinatorRunner.RunAsync(config, coordinator, security.ServerOptions(parse, configuration), loggers, cancellationToken);
+            return ExitCodes.Success;
+        }));
+        return command;
+    }
+}

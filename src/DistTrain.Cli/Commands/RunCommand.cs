@@ -1,0 +1,131 @@
+using System.CommandLine;
+using System.Net;
+using System.Net.Sockets;
+using DistTrain.Cli.Hosting;
+using DistTrain.Data;
+using DistTrain.Training.Configuration;
+using Microsoft.Extensions.Logging;
+
+namespace DistTrain.Cli.Commands;
+
+/// <summary>
+/// disttrain run --workers N: a coordinator and N worker processes on loopback, their logs shown
+/// prefixed by process. Exits with the coordinator's status.
+/// </summary>
+public static class RunCommand
+{
+    private static readonly TimeSpan StartupWindow = TimeSpan.FromSeconds(15);
+
+    public static Command Create()
+    {
+        var workers = new Option<int>("--workers") { Description = "Worker processes to start", DefaultValueFactory = _ => 2 };
+        var training = new TrainingOptionSet("Shards per mini-batch [default: --workers]; the same shards give the same bits with any worker count")
+            .With("--wire-precision", "fp32 or bf16 (halves the traffic; weights then differ from train's)", new TrainingOptions().WirePrecision, (o, v) => o.WirePrecision = v);
+        var logFormat = DisttrainCommands.LogFormatOption();
+        var command = new Command("run", "Train with a coordinator and N worker processes on this machine") { workers, logFormat };
+        training.AddTo(command);
+        command.SetAction((parse, cancellationToken) => CommandErrors.Guard(async () =>
+        {
+            var count = parse.GetValue(workers);
+            if (count is < 1 or > 64)
+            {
+                throw new OptionsException($"--workers: {count} must be between 1 and 64");
+            }
+            var configuration = CliHost.BuildConfiguration();
+            var resolved = training.Resolve(parse, configuration);
+            var config = TrainingConfiguration.From(resolved, defaultShards: count);
+            var format = parse.GetValue(logFormat) ?? configuration["Logging:Format"];
+            using var loggers = CliHost.CreateLoggerFactory(format);
+            var logger = loggers.CreateLogger("run");
+
+            // Fetch once here, so the coordinator does not start its clock on a download.
+            if (!DatasetStore.IsPresent(config.Dataset, config.DataDir))
+            {
+                await DatasetSource.LoadAsync(config, logger, cancellationToken);
+            }
+
+            var port = FreeLoopbackPort();
+            var address = $"http://127.0.0.1:{port}";
+            var threads = resolved.Threads > 0 ? resolved.Threads : Math.Max(1, Environment.ProcessorCount / count);
+            var forwarded = ForwardedArguments(parse, command, workers);
+            logger.LogInformation("Starting a coordinator on {Address} and {Workers} workers with {Threads} threads each", address, count, threads);
+
+            var children = new List<ChildProcess>();
+            try
+            {
+                var coordinator = ChildProcess.Start("coordinator",
+                    ["coordinator", "--listen", address, "--min-workers", count.ToString(System.Globalization.CultureInfo.InvariantCulture), .. forwarded]);
+                children.Add(coordinator);
+                for (int i = 1; i <= count; i++)
+                {
+                    string[] workerArgs = ["worker", "--coordinator", address, "--name", $"worker-{i}", "--threads", threads.ToString(System.Globalization.CultureInfo.InvariantCulture)];
+                    if (format is not null)
+                    {
+                        workerArgs = [.. workerArgs, "--log-format", format];
+                    }
+                    children.Add(ChildProcess.Start($"worker-{i}", workerArgs));
+                }
+                return await SuperviseAsync(coordinator, children, logger, cancellationToken);
+            }
+            finally
+            {
+                await Task.WhenAll(children.Select(c => c.StopAsync(TimeSpan.FromSeconds(10))));
+                foreach (var child in children)
+                {
+                    child.Dispose();
+                }
+            }
+        }));
+        return command;
+    }
+
+    /// <summary>Waits for the coordinator; stops everything when a child fails right at start.</summary>
+    private static async Task<int> SuperviseAsync(ChildProcess coordinator, List<ChildProcess> children, ILogger logger, CancellationToken cancellationToken)
+    {
+        var started = DateTime.UtcNow;
+        var done = coordinator.WaitAsync(CancellationToken.None);
+        while (!done.IsCompleted)
+        {
+            await Task.WhenAny(done, Task.Delay(500, CancellationToken.None));
+            if (cancellationToken.IsCancellationRequested)
+            {
+                logger.LogInformation("Stopping: the coordinator writes a checkpoint first");
+                await coordinator.StopAsync(TimeSpan.FromSeconds(9));
+                break;
+            }
+            var failed = children.FirstOrDefault(c => c != coordinator && c.HasExited && c.ExitCode != 0);
+            if (failed is not null && DateTime.UtcNow - started < StartupWindow)
+            {
+                logger.LogError("{Process} failed to start (exit code {ExitCode}); stopping the run", failed.Name, failed.ExitCode);
+                await coordinator.StopAsync(TimeSpan.FromSeconds(9));
+                return ExitCodes.Failure;
+            }
+        }
+        await done;
+        logger.LogInformation("Coordinator exited with code {ExitCode}", coordinator.ExitCode);
+        return coordinator.ExitCode;
+    }
+
+    /// <summary>The options the user gave `run`, minus --workers, for the coordinator's command line.</summary>
+    private static List<string> ForwardedArguments(ParseResult parse, Command command, Option workers)
+    {
+        var forwarded = new List<string>();
+        foreach (var option in command.Options)
+        {
+            if (option == workers || parse.GetResult(option) is not { Implicit: false } result)
+            {
+                continue;
+            }
+            forwarded.Add(option.Name);
+            forwarded.AddRange(result.Tokens.Select(t => t.Value));
+        }
+        return forwarded;
+    }
+
+    private static int FreeLoopbackPort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}

@@ -1,0 +1,19 @@
+namespace DistTrain.Training.Distributed;
+
+/// <summary>Settings of the coordinator process (configuration section "Coordinator").</summary>
+public sealed class CoordinatorOptions
+{
+    public const string Section = "Coordinator";
+
+    /// <summary>Where workers connect: http:// for plaintext HTTP/2, https:// with a certificate.</summary>
+    public string Listen { get; set; } = "http://0.0.0.0:50051";
+
+    /// <summary>Workers to wait for before the first iteration; also the default shard count.</summary>
+    public int MinWorkers { get; set; } = 1;
+
+    /// <summary>Connections refused beyond this many workers.</summary>
+    public int MaxWorkers { get; set; } = 64;
+
+    /// <summary>A shard not answered within this many seconds is taken from its worker and recomputed elsewhere.</summary>
+    public double TaskTimeoutSeconds { get; set; } = 30;
+}

@@ -1,0 +1,61 @@
+using DistTrain.Core;
+using DistTrain.Rpc;
+using DistTrain.Training.Configuration;
+using DistTrain.Training.Loop;
+using Microsoft.Extensions.Logging;
+
+namespace DistTrain.Training.Distributed;
+
+/// <summary>
+/// The coordinator: loads the dataset, serves Trainer.Join, waits for --min-workers, then runs
+/// the same training loop as <c>train</c> with the shards computed on the workers.
+/// </summary>
+public static class CoordinatorRunner
+{
+    public static async Task<RunResult> RunAsync(TrainingConfiguration config, CoordinatorOptions coordinator, GrpcServerOptions server,
+        ILoggerFactory loggers, CancellationToken stopping)
+    {
+        var logger = loggers.CreateLogger("coordinator");
+        if (coordinator.MinWorkers < 1)
+        {
+            throw new OptionsException($"--min-workers: {coordinator.MinWorkers} must be at least 1");
+        }
+        if (coordinator.MaxWorkers < coordinator.MinWorkers)
+        {
+            throw new OptionsException($"--max-workers: {coordinator.MaxWorkers} is below --min-workers {coordinator.MinWorkers}");
+        }
+        if (!(coordinator.TaskTimeoutSeconds > 0))
+        {
+            throw new OptionsException($"--task-timeout: {coordinator.TaskTimeoutSeconds} must be a positive number of seconds");
+        }
+        var data = await DatasetSource.LoadAsync(config, logger, stopping);
+        config.CheckAgainst(data);
+        var layout = new ParameterLayout(config.Network);
+
+        var pool = new WorkerPool(coordinator.MaxWorkers, logger);
+        await using var executor = new RemoteShardExecutor(pool, layout.Count, config.WirePrecision,
+            TimeSpan.FromSeconds(coordinator.TaskTimeoutSeconds), logger);
+        var services = new ServiceRegistry();
+        new TrainerService(pool, config.Network, config.WirePrecision, TimeSpan.FromSeconds(2), logger).Register(services);
+        server.ListenUrl = coordinator.Listen;
+        var needed = MessageSizing.ForParameters(layout.Count);
+        server.MaxReceiveMessageSize = Math.Max(server.MaxReceiveMessageSize, needed);
+        server.MaxSendMessageSize = Math.Max(server.MaxSendMessageSize, needed);
+        await using var host = await GrpcServer.StartAsync(server, services, loggers, stopping);
+        logger.LogInformation("Coordinator listening on {Address}; {Configuration}; min workers {MinWorkers}, out {Out}",
+            host.Address, config.Describe(), coordinator.MinWorkers, Path.GetFullPath(config.OutputDirectory));
+
+        RunResult result;
+        try
+        {
+            await executor.WaitForWorkersAsync(coordinator.MinWorkers, stopping);
+            result = await new TrainingLoop(config, data, executor, logger) { ProgressDetails = executor.LogWorkerProgress }.RunAsync(stopping);
+        }
+        finally
+        {
+            executor.Shutdown(stopping.IsCancellationRequested ? "coordinator stopping" : "training complete");
+            await host.StopAsync(TimeSpan.FromSeconds(2));
+        }
+        return result;
+    }
+}

@@ -1,0 +1,247 @@
+using System.Diagnostics;
+using DistTrain.Core;
+using DistTrain.Data;
+using DistTrain.Rpc.V1;
+using DistTrain.Training.Configuration;
+using DistTrain.Training.Loop;
+using DistTrain.Training.Wire;
+using Google.Protobuf;
+using Microsoft.Extensions.Logging;
+
+namespace DistTrain.Training.Distributed;
+
+/// <summary>
+/// Computes shards on the workers. Each call dispatches every shard to the live worker with the
+/// fewest in flight (weights first when that worker lacks this version), collects one result per
+/// shard into that shard's own slot, and re-dispatches the shards of a worker that leaves, hangs
+/// past the deadline or answers with a bad result. Only this loop touches its state; the Join
+/// streams talk to it through <see cref="WorkerPool.Events"/>.
+/// </summary>
+public sealed class RemoteShardExecutor(WorkerPool pool, int parameterCount, WirePrecisionKind precision, TimeSpan taskDeadline, ILogger logger) : IShardExecutor
+{
+    private const int MaxRejectionsBeforeDrop = 3;
+    private readonly List<WorkerSession> live = [];
+    private readonly Dictionary<ulong, InFlight> inFlight = [];
+    private ulong nextTaskId;
+    private long weightsVersion = -1;
+    private CoordinatorMessage? weightsMessage;
+
+    public int Workers => Math.Max(1, live.Count);
+
+    public IReadOnlyList<WorkerSession> LiveWorkers => live;
+
+    /// <summary>Blocks until <paramref name="count"/> workers are connected, logging while it waits.</summary>
+    public async Task WaitForWorkersAsync(int count, CancellationToken cancellationToken)
+    {
+        var lastLog = Stopwatch.StartNew();
+        logger.LogInformation("Waiting for {Count} workers to join", count);
+        while (live.Count < count)
+        {
+            await NextEventAsync(TimeSpan.FromSeconds(5), cancellationToken, null);
+            if (live.Count < count && lastLog.Elapsed > TimeSpan.FromSeconds(5))
+            {
+                logger.LogInformation("Waiting for workers: {Live} of {Count} connected", live.Count, count);
+                lastLog.Restart();
+            }
+        }
+    }
+
+    public Task ComputeGradientsAsync(ModelVersion model, BatchView batch, IReadOnlyList<Shard> shards, ShardOutcome[] outcomes, CancellationToken cancellationToken) =>
+        RunAsync(TaskKind.Gradient, model, batch, shards, (shard, result) =>
+        {
+            if (!TensorCodec.TryDecode(result.Gradient.Span, TensorCodec.FromWire(result.Precision), outcomes[shard].Gradient))
+            {
+                return $"gradient of {result.Gradient.Length} bytes, expected {parameterCount * TensorCodec.BytesPerValue(TensorCodec.FromWire(result.Precision))}";
+            }
+            if (!GradientMath.AllFinite(outcomes[shard].Gradient) || !double.IsFinite(result.LossSum))
+            {
+                return "gradient or loss with NaN or infinity";
+            }
+            outcomes[shard].Statistics = new ShardStatistics(result.LossSum, (int)result.Correct, (int)result.SampleCount);
+            return null;
+        }, cancellationToken);
+
+    public Task EvaluateAsync(ModelVersion model, BatchView data, IReadOnlyList<Shard> chunks, ShardStatistics[] results, CancellationToken cancellationToken) =>
+        RunAsync(TaskKind.Evaluate, model, data, chunks, (chunk, result) =>
+        {
+            if (!double.IsFinite(result.LossSum) || result.Correct > result.SampleCount)
+            {
+                return "evaluation result with NaN or more correct than samples";
+            }
+            results[chunk] = new ShardStatistics(result.LossSum, (int)result.Correct, (int)result.SampleCount);
+            return null;
+        }, cancellationToken);
+
+    /// <summary>Tells every worker the run is over and closes their streams.</summary>
+    public void Shutdown(string reason)
+    {
+        foreach (var worker in pool.Snapshot())
+        {
+            worker.Send(new CoordinatorMessage { Shutdown = new Shutdown { Reason = reason } });
+            worker.Close();
+        }
+    }
+
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+
+    /// <summary>Logs, per worker, shards done and time computing versus waiting on the network.</summary>
+    public void LogWorkerProgress(ILogger log)
+    {
+        foreach (var w in live)
+        {
+            log.LogInformation("  worker {Worker}: {Shards} shards, compute {ComputeSeconds:0.00} s, network+queue {WaitSeconds:0.00} s",
+                w.Name, w.ShardsDone, w.ComputeSeconds, Math.Max(0, w.RoundTripSeconds - w.ComputeSeconds));
+        }
+    }
+
+    private async Task RunAsync(TaskKind kind, ModelVersion model, BatchView batch, IReadOnlyList<Shard> shards,
+        Func<int, ShardResult, string?> accept, CancellationToken cancellationToken)
+    {
+        if (weightsVersion != model.Version || weightsMessage is null)
+        {
+            weightsVersion = model.Version;
+            weightsMessage = new CoordinatorMessage
+            {
+                Weights = new WeightsBroadcast
+                {
+                    Version = (ulong)model.Version,
+                    Precision = TensorCodec.ToWire(precision),
+                    Parameters = TensorCodec.Encode(model.Parameters.Span, precision),
+                },
+            };
+        }
+        var pending = new Queue<int>(Enumerable.Range(0, shards.Count));
+        var done = new bool[shards.Count];
+        var remaining = shards.Count;
+        var waitingSince = Stopwatch.StartNew();
+        inFlight.Clear();
+
+        while (remaining > 0)
+        {
+            Dispatch(kind, model.Version, batch, shards, pending);
+            if (live.Count == 0 && waitingSince.Elapsed > TimeSpan.FromSeconds(5))
+            {
+                logger.LogWarning("No worker connected; waiting for one to join ({Remaining} shards of version {Version} to compute)", remaining, model.Version);
+                waitingSince.Restart();
+            }
+            var answered = await NextEventAsync(TimeSpan.FromSeconds(1), cancellationToken, pending);
+            if (answered is { } a && inFlight.Remove(a.Result.TaskId, out var task))
+            {
+                a.Worker.Outstanding--;
+                if (done[task.Shard])
+                {
+                    continue;
+                }
+                var problem = a.Result.Version != (ulong)model.Version ? $"result for weight version {a.Result.Version}, expected {model.Version}"
+                    : a.Result.ShardIndex != (uint)task.Shard || a.Result.SampleCount != (uint)shards[task.Shard].Count ? "result for another shard"
+                    : accept(task.Shard, a.Result);
+                if (problem is null)
+                {
+                    done[task.Shard] = true;
+                    remaining--;
+                    a.Worker.ShardsDone++;
+                    a.Worker.ComputeSeconds += a.Result.ComputeMicros / 1e6;
+                    a.Worker.RoundTripSeconds += (a.ReceivedUtc - task.SentUtc).TotalSeconds;
+                }
+                else
+                {
+                    Reject(a.Worker, task.Shard, problem, pending);
+                }
+            }
+            ExpireHungWorkers(pending);
+        }
+    }
+
+    private void Dispatch(TaskKind kind, long version, BatchView batch, IReadOnlyList<Shard> shards, Queue<int> pending)
+    {
+        while (pending.Count > 0 && live.Count > 0)
+        {
+            var worker = live.MinBy(w => w.Outstanding)!;
+            var index = pending.Dequeue();
+            var shard = shards[index];
+            if (worker.BroadcastVersion != version)
+            {
+                worker.Send(weightsMessage!);
+                worker.BroadcastVersion = version;
+            }
+            var id = ++nextTaskId;
+            worker.Send(new CoordinatorMessage
+            {
+                Task = new ShardTask
+                {
+                    TaskId = id,
+                    Version = (ulong)version,
+                    Kind = kind,
+                    ShardIndex = (uint)index,
+                    SampleCount = (uint)shard.Count,
+                    Pixels = UnsafeByteOperations.UnsafeWrap(batch.PixelsOf(shard)),
+                    Labels = UnsafeByteOperations.UnsafeWrap(batch.LabelsOf(shard)),
+                },
+            });
+            worker.Outstanding++;
+            inFlight[id] = new InFlight(index, worker, DateTime.UtcNow);
+        }
+    }
+
+    /// <summary>Waits for one event; returns it when it is an answer, after applying joins and leaves.</summary>
+    private async Task<WorkerEvent.Answered?> NextEventAsync(TimeSpan wait, CancellationToken cancellationToken, Queue<int>? pending)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(wait);
+        WorkerEvent e;
+        try
+        {
+            e = await pool.Events.ReadAsync(timeout.Token);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return null;
+        }
+        switch (e)
+        {
+            case WorkerEvent.Joined joined:
+                live.Add(joined.Worker);
+                return null;
+            case WorkerEvent.Left left:
+                live.Remove(left.Worker);
+                Requeue(left.Worker, pending);
+                return null;
+            default:
+                return (WorkerEvent.Answered)e;
+        }
+    }
+
+    private void Reject(WorkerSession worker, int shard, string problem, Queue<int> pending)
+    {
+        worker.Rejections++;
+        logger.LogWarning("Rejected a result from worker {Worker} for shard {Shard}: {Problem}; the shard is recomputed", worker.Name, shard, problem);
+        pending.Enqueue(shard);
+        if (worker.Rejections >= MaxRejectionsBeforeDrop)
+        {
+            pool.Remove(worker, $"{worker.Rejections} bad results");
+        }
+    }
+
+    private void Requeue(WorkerSession worker, Queue<int>? pending)
+    {
+        foreach (var (id, task) in inFlight.Where(p => p.Value.Worker == worker).ToList())
+        {
+            inFlight.Remove(id);
+            pending?.Enqueue(task.Shard);
+            logger.LogInformation("Shard {Shard} of worker {Worker} goes to another worker", task.Shard, worker.Name);
+        }
+    }
+
+    private void ExpireHungWorkers(Queue<int> pending)
+    {
+        var now = DateTime.UtcNow;
+        foreach (var hung in inFlight.Values.Where(t => now - t.SentUtc > taskDeadline).Select(t => t.Worker).Distinct().ToList())
+        {
+            pool.Remove(hung, $"no answer within {taskDeadline.TotalSeconds:0.#} s");
+            live.Remove(hung);
+            Requeue(hung, pending);
+        }
+    }
+
+    private readonly record struct InFlight(int Shard, WorkerSession Worker, DateTime SentUtc);
+}

@@ -1,0 +1,113 @@
+using DistTrain.Core;
+using DistTrain.Rpc;
+using DistTrain.Rpc.V1;
+using DistTrain.Training.Configuration;
+using DistTrain.Training.Wire;
+using Microsoft.Extensions.Logging;
+
+namespace DistTrain.Training.Distributed;
+
+/// <summary>
+/// The coordinator's side of Trainer.Join: one long-lived stream per worker. The first message
+/// registers the worker; after that the stream carries weights and tasks down and results up.
+/// </summary>
+public sealed class TrainerService(WorkerPool pool, NetworkSpec network, WirePrecisionKind precision, TimeSpan heartbeatInterval, ILogger logger)
+{
+    public const uint ProtocolVersion = 1;
+
+    public void Register(ServiceRegistry services) =>
+        services.AddDuplexStreaming<WorkerMessage, CoordinatorMessage>(TrainerMethods.Join, WorkerMessage.Parser, JoinAsync);
+
+    private async Task JoinAsync(IAsyncStreamReader<WorkerMessage> requests, IServerStreamWriter<CoordinatorMessage> responses, ServerCallContext context)
+    {
+        var cancellationToken = context.CancellationToken;
+        if (!await requests.MoveNext(cancellationToken))
+        {
+            return;
+        }
+        if (requests.Current.KindCase != WorkerMessage.KindOneofCase.Join)
+        {
+            throw new RpcException(StatusCode.InvalidArgument, "the first message on Trainer.Join must be a JoinRequest");
+        }
+        var join = requests.Current.Join;
+        if (join.ProtocolVersion != ProtocolVersion)
+        {
+            throw new RpcException(StatusCode.FailedPrecondition,
+                $"worker speaks protocol {join.ProtocolVersion}, this coordinator speaks {ProtocolVersion}: run the same DistTrain version on both");
+        }
+        var session = pool.Register(join.WorkerName, context.Peer)
+            ?? throw new RpcException(StatusCode.ResourceExhausted, "the coordinator has as many workers as --max-workers allows");
+
+        session.Send(new CoordinatorMessage
+        {
+            Accepted = new JoinAccepted
+            {
+                WorkerId = session.Id,
+                Model = ModelSpecMapping.ToWire(network),
+                WirePrecision = TensorCodec.ToWire(precision),
+                HeartbeatIntervalMs = (uint)heartbeatInterval.TotalMilliseconds,
+            },
+        });
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, session.Closed);
+        // The writer ends when the outbox completes, so a final Shutdown still goes out after Close.
+        var writer = WriteOutboxAsync(session, responses, cancellationToken);
+        var reason = "stream ended";
+        try
+        {
+            while (await requests.MoveNext(stop.Token))
+            {
+                var message = requests.Current;
+                session.LastSeenUtc = DateTime.UtcNow;
+                switch (message.KindCase)
+                {
+                    case WorkerMessage.KindOneofCase.Result:
+                        pool.Post(new WorkerEvent.Answered(session, message.Result, DateTime.UtcNow));
+                        break;
+                    case WorkerMessage.KindOneofCase.Leave:
+                        reason = $"left: {message.Leave.Reason}";
+                        return;
+                    case WorkerMessage.KindOneofCase.Heartbeat:
+                        break;
+                    default:
+                        logger.LogWarning("Worker {Worker} sent an unexpected {Kind} message", session.Name, message.KindCase);
+                        break;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (session.IsClosed)
+        {
+            reason = "closed by the coordinator";
+        }
+        catch (Exception e) when (e is OperationCanceledException or RpcException or IOException)
+        {
+            reason = $"connection lost ({e.Message})";
+        }
+        finally
+        {
+            pool.Remove(session, reason);
+            try
+            {
+                await writer.WaitAsync(TimeSpan.FromSeconds(2), CancellationToken.None);
+            }
+            catch (TimeoutException)
+            {
+                logger.LogDebug("Worker {Worker}: outgoing messages not drained", session.Name);
+            }
+        }
+    }
+
+    private async Task WriteOutboxAsync(WorkerSession session, IServerStreamWriter<CoordinatorMessage> responses, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await foreach (var message in session.Outbox.ReadAllAsync(cancellationToken))
+            {
+                await responses.WriteAsync(message, cancellationToken);
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or RpcException or IOException or InvalidOperationException)
+        {
+            logger.LogDebug("Stopped writing to worker {Worker}: {Reason}", session.Name, e.Message);
+        }
+    }
+}

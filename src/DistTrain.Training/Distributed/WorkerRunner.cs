@@ -1,0 +1,231 @@
+using System.Diagnostics;
+using DistTrain.Core;
+using DistTrain.Rpc;
+using DistTrain.Rpc.V1;
+using DistTrain.Training.Configuration;
+using DistTrain.Training.Wire;
+using Microsoft.Extensions.Logging;
+
+namespace DistTrain.Training.Distributed;
+
+/// <summary>
+/// A worker: holds no dataset. It joins the coordinator, keeps the latest broadcast weights, and
+/// answers each shard task with the shard's gradient sum, loss sum and correct count. It retries
+/// until the coordinator answers (containers start in any order) and exits when told the run is over.
+/// </summary>
+public sealed class WorkerRunner(WorkerOptions options, GrpcChannelOptions channelOptions, ILogger logger)
+{
+    /// <summary>0 when the coordinator ended the run; non-zero when this worker cannot go on.</summary>
+    public async Task<int> RunAsync(CancellationToken stopping)
+    {
+        var retry = TimeSpan.FromSeconds(Math.Max(0.1, options.RetrySeconds));
+        var failures = 0;
+        while (!stopping.IsCancellationRequested)
+        {
+            try
+            {
+                using var channel = GrpcChannel.ForAddress(options.Coordinator, channelOptions);
+                // The call outlives `stopping` by a moment so a stopping worker can still say Leave.
+                using var callLifetime = new CancellationTokenSource();
+                using var call = channel.DuplexStreaming<WorkerMessage, CoordinatorMessage>(
+                    TrainerMethods.Join, CoordinatorMessage.Parser, new CallOptions(CancellationToken: callLifetime.Token));
+                var session = new WorkerSessionLoop(call, options, logger);
+                if (await session.RunAsync(stopping))
+                {
+                    return 0;
+                }
+                failures = 0;
+                logger.LogWarning("Coordinator {Coordinator} closed the stream; reconnecting", options.Coordinator);
+            }
+            catch (RpcException e) when (e.StatusCode is StatusCode.Unauthenticated or StatusCode.PermissionDenied)
+            {
+                logger.LogError("The coordinator refused this worker: {Detail}. Give the worker the coordinator's token (--auth-token or Security__AuthToken)", e.Detail);
+                return 1;
+            }
+            catch (RpcException e) when (e.StatusCode is StatusCode.FailedPrecondition or StatusCode.InvalidArgument)
+            {
+                logger.LogError("The coordinator refused this worker: {Detail}", e.Detail);
+                return 1;
+            }
+            catch (Exception e) when (!stopping.IsCancellationRequested && e is RpcException or IOException or HttpRequestException or OperationCanceledException)
+            {
+                if (failures++ % 10 == 0)
+                {
+                    logger.LogInformation("Coordinator {Coordinator} not reachable ({Reason}); retrying every {Seconds:0.#} s",
+                        options.Coordinator, e.Message, retry.TotalSeconds);
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+            try
+            {
+                await Task.Delay(retry, stopping);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+        }
+        logger.LogInformation("Worker stopped");
+        return 0;
+    }
+
+    /// <summary>One connection's life: join, then weights and tasks until the stream ends.</summary>
+    private sealed class WorkerSessionLoop(DuplexStreamingCall<WorkerMessage, CoordinatorMessage> call, WorkerOptions options, ILogger logger)
+    {
+        private readonly SemaphoreSlim writeLock = new(1, 1);
+        private float[] weights = [];
+        private long version = -1;
+        private Network? network;
+        private float[] gradient = [];
+        private WirePrecisionKind precision;
+
+        /// <summary>True when the coordinator said the run is over.</summary>
+        public async Task<bool> RunAsync(CancellationToken stopping)
+        {
+            await SendAsync(new WorkerMessage
+            {
+                Join = new JoinRequest { WorkerName = options.Name, ProtocolVersion = TrainerService.ProtocolVersion, Threads = (uint)Math.Max(1, options.Threads) },
+            }, stopping);
+            if (!await call.ResponseStream.MoveNext(stopping))
+            {
+                return false;
+            }
+            var accepted = call.ResponseStream.Current.Accepted
+                ?? throw new RpcException(StatusCode.Internal, "the coordinator did not accept the join");
+            var spec = ModelSpecMapping.FromWire(accepted.Model)
+                ?? throw new RpcException(StatusCode.FailedPrecondition, "the coordinator sent a model this worker does not understand");
+            precision = TensorCodec.FromWire(accepted.WirePrecision);
+            var layout = new ParameterLayout(spec);
+            weights = new float[layout.Count];
+            gradient = new float[layout.Count];
+            logger.LogInformation("Joined coordinator {Coordinator} as {WorkerId}: network {Layers}, wire {Precision}",
+                options.Coordinator, accepted.WorkerId, string.Join('-', spec.LayerSizes), precision);
+
+            using var heartbeatStop = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+            var heartbeats = HeartbeatAsync(TimeSpan.FromMilliseconds(Math.Max(100, accepted.HeartbeatIntervalMs)), heartbeatStop.Token);
+            try
+            {
+                while (await call.ResponseStream.MoveNext(stopping))
+                {
+                    var message = call.ResponseStream.Current;
+                    switch (message.KindCase)
+                    {
+                        case CoordinatorMessage.KindOneofCase.Weights:
+                            if (!TensorCodec.TryDecode(message.Weights.Parameters.Span, TensorCodec.FromWire(message.Weights.Precision), weights))
+                            {
+                                throw new RpcException(StatusCode.InvalidArgument, $"weights of {message.Weights.Parameters.Length} bytes do not fit the model");
+                            }
+                            version = (long)message.Weights.Version;
+                            break;
+                        case CoordinatorMessage.KindOneofCase.Task:
+                            await SendAsync(new WorkerMessage { Result = Compute(spec, message.Task) }, stopping);
+                            break;
+                        case CoordinatorMessage.KindOneofCase.Shutdown:
+                            logger.LogInformation("Coordinator ended the run: {Reason}", message.Shutdown.Reason);
+                            return true;
+                        default:
+                            break;
+                    }
+                }
+                return false;
+            }
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+            {
+                await LeaveAsync();
+                throw;
+            }
+            finally
+            {
+                await heartbeatStop.CancelAsync();
+                await heartbeats;
+            }
+        }
+
+        private ShardResult Compute(NetworkSpec spec, ShardTask task)
+        {
+            var count = (int)task.SampleCount;
+            if ((long)task.Version != version)
+            {
+                throw new RpcException(StatusCode.FailedPrecondition, $"task for weight version {task.Version} but this worker holds {version}");
+            }
+            if (count < 1 || task.Pixels.Length != count * spec.InputSize || task.Labels.Length != count)
+            {
+                throw new RpcException(StatusCode.InvalidArgument, $"task {task.TaskId}: {task.Pixels.Length} pixel bytes and {task.Labels.Length} labels for {count} samples");
+            }
+            if (network is null || network.MaxBatch < count)
+            {
+                network = new Network(spec, count);
+            }
+            var clock = Stopwatch.StartNew();
+            var result = new ShardResult
+            {
+                TaskId = task.TaskId,
+                Version = task.Version,
+                ShardIndex = task.ShardIndex,
+                SampleCount = task.SampleCount,
+                Precision = TensorCodec.ToWire(precision),
+            };
+            ShardStatistics stats;
+            if (task.Kind == TaskKind.Evaluate)
+            {
+                stats = network.Evaluate(weights, task.Pixels.Span, task.Labels.Span, count);
+            }
+            else
+            {
+                stats = network.ComputeGradient(weights, task.Pixels.Span, task.Labels.Span, count, gradient);
+                result.Gradient = TensorCodec.Encode(gradient, precision);
+            }
+            result.LossSum = stats.LossSum;
+            result.Correct = (uint)stats.Correct;
+            result.ComputeMicros = (ulong)(clock.Elapsed.TotalMilliseconds * 1000);
+            return result;
+        }
+
+        private async Task HeartbeatAsync(TimeSpan interval, CancellationToken stop)
+        {
+            try
+            {
+                while (true)
+                {
+                    await Task.Delay(interval, stop);
+                    await SendAsync(new WorkerMessage { Heartbeat = new Heartbeat { SentUnixMs = (ulong)DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() } }, stop);
+                }
+            }
+            catch (Exception e) when (e is OperationCanceledException or RpcException or IOException or InvalidOperationException)
+            {
+                // The session is ending; the main loop reports why.
+            }
+        }
+
+        private async Task LeaveAsync()
+        {
+            try
+            {
+                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+                await SendAsync(new WorkerMessage { Leave = new Leave { Reason = "worker stopping" } }, timeout.Token);
+                await call.RequestStream.CompleteAsync();
+                logger.LogInformation("Left the coordinator");
+            }
+            catch (Exception e) when (e is OperationCanceledException or RpcException or IOException or InvalidOperationException)
+            {
+                logger.LogDebug("Could not say goodbye: {Reason}", e.Message);
+            }
+        }
+
+        private async Task SendAsync(WorkerMessage message, CancellationToken cancellationToken)
+        {
+            await writeLock.WaitAsync(cancellationToken);
+            try
+            {
+                await call.RequestStream.WriteAsync(message, cancellationToken);
+            }
+            finally
+            {
+                writeLock.Release();
+            }
+        }
+    }
+}

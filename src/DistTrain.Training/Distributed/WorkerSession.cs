@@ -1,0 +1,53 @@
+using System.Threading.Channels;
+using DistTrain.Rpc.V1;
+
+namespace DistTrain.Training.Distributed;
+
+/// <summary>
+/// The coordinator's view of one connected worker: its outgoing message queue (drained onto its
+/// Join stream by one writer), the weight version it holds, and what it has done.
+/// </summary>
+public sealed class WorkerSession(string id, string name, string peer)
+{
+    private readonly Channel<CoordinatorMessage> outbox = Channel.CreateUnbounded<CoordinatorMessage>(
+        new UnboundedChannelOptions { SingleReader = true });
+    private readonly CancellationTokenSource closed = new();
+
+    public string Id { get; } = id;
+
+    public string Name { get; } = name;
+
+    public string Peer { get; } = peer;
+
+    /// <summary>The weight version last broadcast to this worker; -1 before the first.</summary>
+    public long BroadcastVersion { get; set; } = -1;
+
+    public int Outstanding { get; set; }
+
+    public long ShardsDone { get; set; }
+
+    public double ComputeSeconds { get; set; }
+
+    public double RoundTripSeconds { get; set; }
+
+    public int Rejections { get; set; }
+
+    public DateTime LastSeenUtc { get; set; } = DateTime.UtcNow;
+
+    public ChannelReader<CoordinatorMessage> Outbox => outbox.Reader;
+
+    public CancellationToken Closed => closed.Token;
+
+    public bool IsClosed => closed.IsCancellationRequested;
+
+    public void Send(CoordinatorMessage message) => outbox.Writer.TryWrite(message);
+
+    /// <summary>Ends the session: the writer stops and the Join call returns, which drops the stream.</summary>
+    public void Close()
+    {
+        outbox.Writer.TryComplete();
+        closed.Cancel();
+    }
+
+    public override string ToString() => $"{Name} ({Id}, {Peer})";
+}
