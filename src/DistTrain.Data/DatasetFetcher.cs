@@ -64,15 +64,15 @@ public static class DatasetFetcher
                 + $"yourself, place them in {target} and pass --data-dir {dataDir}.";
             var downloaded = await source.DownloadAsync(staging, manualHint, logger, cancellationToken).ConfigureAwait(false);
 
-            var files = new List<string>();
-            foreach (var file in DatasetLayout.FileNames)
+            var files = DatasetLayout.FileNames
+                .Select(file => DatasetLayout.Find(downloaded, file)
+                    ?? throw new DataException($"{source.Description} did not provide {file}; {manualHint}"))
+                .ToList();
+            foreach (var (file, path) in DatasetLayout.FileNames.Zip(files))
             {
-                var path = DatasetLayout.Find(downloaded, file)
-                    ?? throw new DataException($"{source.Description} did not provide {file}; {manualHint}");
                 ContentHash.Check(
                     path, PinnedChecksums.For(kind, file), $"the download differs from the published dataset, so nothing was installed; retry, or {manualHint}");
-                logger.VerifiedFile(path);
-                files.Add(path);
+                logger.VerifiedFile(Path.GetFileName(path));
             }
 
             cancellationToken.ThrowIfCancellationRequested();
