@@ -1,0 +1,44 @@
+using DistTrain.Training.Configuration;
+using DistTrain.Training.Wire;
+
+namespace DistTrain.Training.Tests;
+
+public class TensorCodecTests
+{
+    [Fact]
+    public void Fp32_round_trips_bit_for_bit()
+    {
+        float[] values = [0f, -0f, 1.5f, -3.25e-20f, float.MaxValue, float.Epsilon, 0.1f];
+        var bytes = TensorCodec.Encode(values, WirePrecisionKind.Fp32);
+        Assert.Equal(values.Length * 4, bytes.Length);
+        var back = new float[values.Length];
+        Assert.True(TensorCodec.TryDecode(bytes.Span, WirePrecisionKind.Fp32, back));
+        Assert.Equal(values.Select(BitConverter.SingleToInt32Bits), back.Select(BitConverter.SingleToInt32Bits));
+    }
+
+    [Fact]
+    public void Bf16_rounds_to_nearest_even_and_halves_the_bytes()
+    {
+        // 1 + 2^-8 lies exactly between two bf16 values (1 and 1 + 2^-7): ties go to even (1).
+        Assert.Equal(1f, TensorCodec.FromBf16(TensorCodec.ToBf16(1f + 1f / 256)));
+        // Just above the tie rounds up.
+        Assert.Equal(1f + 1f / 128, TensorCodec.FromBf16(TensorCodec.ToBf16(1f + 1f / 256 + 1f / 65536)));
+        Assert.True(float.IsNaN(TensorCodec.FromBf16(TensorCodec.ToBf16(float.NaN))));
+        var values = Enumerable.Range(0, 100).Select(i => MathF.Sin(i) * 10).ToArray();
+        var bytes = TensorCodec.Encode(values, WirePrecisionKind.Bf16);
+        Assert.Equal(200, bytes.Length);
+        var back = new float[100];
+        Assert.True(TensorCodec.TryDecode(bytes.Span, WirePrecisionKind.Bf16, back));
+        for (int i = 0; i < values.Length; i++)
+        {
+            Assert.True(MathF.Abs(values[i] - back[i]) <= MathF.Abs(values[i]) / 256, $"{values[i]} -> {back[i]}");
+        }
+    }
+
+    [Fact]
+    public void A_wrong_byte_count_is_refused()
+    {
+        Assert.False(TensorCodec.TryDecode(new byte[10], WirePrecisionKind.Fp32, new float[3]));
+        Assert.False(TensorCodec.TryDecode(new byte[8], WirePrecisionKind.Bf16, new float[3]));
+    }
+}
