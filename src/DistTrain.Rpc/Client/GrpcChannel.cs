@@ -1,0 +1,102 @@
+using DistTrain.Rpc.Wire;
+using Google.Protobuf;
+using Microsoft.Extensions.Logging;
+
+namespace DistTrain.Rpc;
+
+/// <summary>
+/// A client connection to one gRPC server over HTTP/2: http:// is cleartext with prior
+/// knowledge (h2c), https:// is TLS with ALPN h2. Thread-safe; create one per server and reuse it.
+/// </summary>
+public sealed class GrpcChannel : IDisposable
+{
+    private readonly HttpMessageInvoker _invoker;
+    private readonly Uri _address;
+    private readonly GrpcChannelOptions _options;
+    private readonly ILogger? _logger;
+
+    private GrpcChannel(Uri address, GrpcChannelOptions options)
+    {
+        _address = address;
+        _options = options;
+        _logger = options.LoggerFactory?.CreateLogger<GrpcChannel>();
+        _invoker = new HttpMessageInvoker(ChannelHandler.Create(options), disposeHandler: true);
+    }
+
+    public static GrpcChannel ForAddress(string address, GrpcChannelOptions? options = null)
+    {
+        if (!Uri.TryCreate(address, UriKind.Absolute, out var uri)
+            || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
+        {
+            throw new ArgumentException($"Address '{address}' is not an http:// or https:// URL.", nameof(address));
+        }
+        return new GrpcChannel(uri, options ?? new GrpcChannelOptions());
+    }
+
+    /// <summary>
+    /// One request, one response. Throws <see cref="RpcException"/> with the server's status, or
+    /// UNAVAILABLE when the server cannot be reached, DEADLINE_EXCEEDED, CANCELLED.
+    /// </summary>
+    public async Task<TResponse> UnaryAsync<TRequest, TResponse>(string method, TRequest request, MessageParser<TResponse> parser, CallOptions options = default)
+        where TRequest : IMessage<TRequest>
+        where TResponse : IMessage<TResponse>
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var size = request.CalculateSize();
+        if (size > _options.MaxSendMessageSize)
+        {
+            throw MessageFrame.TooLarge(size, _options.MaxSendMessageSize, receivingSide: false);
+        }
+        using var call = new ClientCall(_address, method, options, _options, new UnaryRequestContent(request, size), _logger);
+        try
+        {
+            using var response = await _invoker.SendAsync(call.Request, call.Token).ConfigureAwait(false);
+            if (ClientCall.CheckHeaders(response) is { } ended)
+            {
+                throw ended.StatusCode == StatusCode.OK
+                    ? new RpcException(StatusCode.Internal, "The server ended a unary call without a response message.")
+                    : ended;
+            }
+            var body = await response.Content.ReadAsStreamAsync(call.Token).ConfigureAwait(false);
+            var reader = new ResponseMessageReader(body, _options.MaxReceiveMessageSize);
+            var (found, message) = await reader.ReadAsync(parser, call.Token).ConfigureAwait(false);
+            if (found && (await reader.ReadAsync(parser, call.Token).ConfigureAwait(false)).Found)
+            {
+                throw new RpcException(StatusCode.Internal, "The server sent more than one message for a unary call.");
+            }
+            var status = ClientCall.FinalStatus(response);
+            if (status.StatusCode != StatusCode.OK)
+            {
+                throw status;
+            }
+            return found
+                ? message!
+                : throw new RpcException(StatusCode.Internal, "The server ended a unary call without a response message.");
+        }
+        catch (Exception e)
+        {
+            // Cancel first, so a reply still in flight is reset rather than drained.
+            call.Cancel();
+            throw call.ToRpcException(e);
+        }
+    }
+
+    /// <summary>
+    /// Opens a bidirectional stream. The call starts at once; dispose it to cancel it if it has
+    /// not ended.
+    /// </summary>
+    public DuplexStreamingCall<TRequest, TResponse> DuplexStreaming<TRequest, TResponse>(string method, MessageParser<TResponse> parser, CallOptions options = default)
+        where TRequest : IMessage<TRequest>
+        where TResponse : IMessage<TResponse>
+    {
+        var content = new StreamingRequestContent();
+        var call = new ClientCall(_address, method, options, _options, content, _logger);
+        var stream = new StreamingCall(call, content, _invoker.SendAsync(call.Request, call.Token));
+        return new DuplexStreamingCall<TRequest, TResponse>(
+            stream,
+            new ClientRequestStream<TRequest>(stream, _options.MaxSendMessageSize),
+            new ClientResponseStream<TResponse>(stream, parser, _options.MaxReceiveMessageSize));
+    }
+
+    public void Dispose() => _invoker.Dispose();
+}

@@ -1,0 +1,277 @@
+using System.Globalization;
+using DistTrain.Rpc.Wire;
+using Google.Protobuf;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace DistTrain.Rpc;
+
+/// <summary>
+/// One call on the server: reads length-prefixed requests from the HTTP/2 request body, writes
+/// responses into the response body, and ends with the grpc-status trailer (or trailers-only
+/// headers when nothing was sent). Ends the call itself with DEADLINE_EXCEEDED when the
+/// client's deadline passes, even if the handler ignores its token.
+/// </summary>
+internal sealed partial class ServerCall : IDisposable
+{
+    // CancellationTokenSource timers top out near 49 days; longer deadlines are left to the client.
+    private static readonly TimeSpan LongestTimer = TimeSpan.FromDays(30);
+
+    private readonly HttpContext _http;
+    private readonly int _maxReceiveMessageSize;
+    private readonly int _maxSendMessageSize;
+    private readonly ILogger _logger;
+    private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private readonly CancellationTokenSource? _deadlineTimer;
+    private readonly CancellationTokenSource _callCancellation;
+    private bool _finished;
+    private Task? _deadlineFinish;
+
+    public ServerCall(HttpContext http, string method, string peer, Metadata headers, TimeSpan? timeout, GrpcServerOptions options, ILogger logger)
+    {
+        _http = http;
+        _maxReceiveMessageSize = options.MaxReceiveMessageSize;
+        _maxSendMessageSize = options.MaxSendMessageSize;
+        _logger = logger;
+        DateTime? deadline = null;
+        if (timeout is { } t)
+        {
+            deadline = DateTime.UtcNow + t;
+            if (t < LongestTimer)
+            {
+                _deadlineTimer = new CancellationTokenSource(t);
+            }
+        }
+        _callCancellation = _deadlineTimer is null
+            ? CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted)
+            : CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, _deadlineTimer.Token);
+        Context = new ServerCallContext(method, peer, headers, deadline, _callCancellation.Token);
+    }
+
+    public ServerCallContext Context { get; }
+
+    private bool DeadlinePassed => _deadlineTimer?.IsCancellationRequested == true;
+
+    public async Task RunAsync(ServerMethod method)
+    {
+        StatusCode code;
+        string detail;
+        var registration = _deadlineTimer?.Token.Register(() => _deadlineFinish = FinishAsync(StatusCode.DeadlineExceeded, "Deadline Exceeded"))
+            ?? default;
+        try
+        {
+            await method.InvokeAsync(this).ConfigureAwait(false);
+            (code, detail) = DeadlinePassed ? (StatusCode.DeadlineExceeded, "Deadline Exceeded") : (StatusCode.OK, string.Empty);
+        }
+        catch (Exception) when (DeadlinePassed)
+        {
+            (code, detail) = (StatusCode.DeadlineExceeded, "Deadline Exceeded");
+            LogDeadlineExceeded(_logger, Context.Method, Context.Peer);
+        }
+        catch (Exception e) when (_http.RequestAborted.IsCancellationRequested)
+        {
+            // The client reset the stream or the connection dropped: nobody is left to tell.
+            LogCancelledByClient(_logger, Context.Method, Context.Peer, e.GetType().Name);
+            (code, detail) = (StatusCode.Cancelled, string.Empty);
+        }
+        catch (RpcException e)
+        {
+            (code, detail) = (e.StatusCode, e.Detail);
+            LogCallFailed(_logger, Context.Method, Context.Peer, e.StatusCode, e.Detail);
+        }
+        catch (Exception e)
+        {
+            (code, detail) = (StatusCode.Internal, "Exception was thrown by handler.");
+            LogHandlerException(_logger, e, Context.Method, Context.Peer);
+        }
+        await registration.DisposeAsync().ConfigureAwait(false);
+        if (_deadlineFinish is { } deadlineFinish)
+        {
+            await deadlineFinish.ConfigureAwait(false);
+        }
+        if (code != StatusCode.Cancelled || !_http.RequestAborted.IsCancellationRequested)
+        {
+            await FinishAsync(code, detail).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Reads the one request of a unary or server-streaming call; it must be the only one.</summary>
+    public async Task<T> ReadSingleMessageAsync<T>(MessageParser<T> parser)
+        where T : IMessage<T>
+    {
+        var (found, message) = await ReadMessageAsync(parser, CancellationToken.None).ConfigureAwait(false);
+        if (!found)
+        {
+            throw new RpcException(StatusCode.Internal, "Incomplete request: the stream ended before a message.");
+        }
+        var (extra, _) = await ReadMessageAsync(parser, CancellationToken.None).ConfigureAwait(false);
+        if (extra)
+        {
+            throw new RpcException(StatusCode.Internal, "Additional request message for a single-request method.");
+        }
+        return message!;
+    }
+
+    /// <summary>
+    /// Reads the next request message straight from Kestrel's buffers; (false, default) when the
+    /// client half-closed at a message boundary.
+    /// </summary>
+    public async Task<(bool Found, T? Message)> ReadMessageAsync<T>(MessageParser<T> parser, CancellationToken cancellationToken)
+        where T : IMessage<T>
+    {
+        using var linked = Link(cancellationToken);
+        var token = linked?.Token ?? _callCancellation.Token;
+        var reader = _http.Request.BodyReader;
+        while (true)
+        {
+            var result = await reader.ReadAsync(token).ConfigureAwait(false);
+            var buffer = result.Buffer;
+            if (buffer.Length >= MessageFrame.HeaderSize)
+            {
+                int length;
+                try
+                {
+                    length = MessageFrame.ReadLength(buffer, _maxReceiveMessageSize);
+                }
+                catch
+                {
+                    reader.AdvanceTo(buffer.Start);
+                    throw;
+                }
+                if (buffer.Length - MessageFrame.HeaderSize >= length)
+                {
+                    var payload = buffer.Slice(MessageFrame.HeaderSize, length);
+                    T message;
+                    try
+                    {
+                        message = parser.ParseFrom(payload);
+                    }
+                    catch (InvalidProtocolBufferException e)
+                    {
+                        reader.AdvanceTo(buffer.Start);
+                        throw new RpcException(StatusCode.Internal, "Failed to deserialize the request message.", e);
+                    }
+                    reader.AdvanceTo(payload.End);
+                    return (true, message);
+                }
+            }
+            if (result.IsCompleted)
+            {
+                reader.AdvanceTo(buffer.End);
+                if (buffer.IsEmpty)
+                {
+                    return (false, default);
+                }
+                throw new RpcException(StatusCode.Internal, "Incomplete message: the request stream ended inside a message.");
+            }
+            // Examined-but-not-consumed still opens the HTTP/2 flow-control window, so a message
+            // larger than the window keeps arriving while we wait for all of it.
+            reader.AdvanceTo(buffer.Start, buffer.End);
+        }
+    }
+
+    /// <summary>Serializes straight into Kestrel's response pipe: no intermediate buffer.</summary>
+    public async Task WriteMessageAsync<T>(T message, CancellationToken cancellationToken)
+        where T : IMessage<T>
+    {
+        var size = message.CalculateSize();
+        if (size > _maxSendMessageSize)
+        {
+            throw MessageFrame.TooLarge(size, _maxSendMessageSize, receivingSide: false);
+        }
+        using var linked = Link(cancellationToken);
+        var token = linked?.Token ?? _callCancellation.Token;
+        await _writeLock.WaitAsync(token).ConfigureAwait(false);
+        try
+        {
+            if (_finished)
+            {
+                throw DeadlinePassed
+                    ? new RpcException(StatusCode.DeadlineExceeded, "Deadline Exceeded")
+                    : new InvalidOperationException("The call has already finished.");
+            }
+            var writer = _http.Response.BodyWriter;
+            MessageFrame.WriteHeader(writer.GetSpan(MessageFrame.HeaderSize), size);
+            writer.Advance(MessageFrame.HeaderSize);
+            message.WriteTo(writer);
+            var flush = await writer.FlushAsync(token).ConfigureAwait(false);
+            if (flush.IsCanceled)
+            {
+                throw new OperationCanceledException(token);
+            }
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    /// <summary>Sends the final status once; later calls do nothing.</summary>
+    public async Task FinishAsync(StatusCode code, string detail)
+    {
+        await _writeLock.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            if (_finished)
+            {
+                return;
+            }
+            _finished = true;
+            var response = _http.Response;
+            var status = ((int)code).ToString(CultureInfo.InvariantCulture);
+            if (!response.HasStarted)
+            {
+                // Trailers-only: the status rides in the headers frame that ends the stream.
+                response.Headers[GrpcHeaders.Status] = status;
+                if (detail.Length > 0)
+                {
+                    response.Headers[GrpcHeaders.Message] = StatusMessageEncoding.Encode(detail);
+                }
+            }
+            else
+            {
+                response.AppendTrailer(GrpcHeaders.Status, status);
+                if (detail.Length > 0)
+                {
+                    response.AppendTrailer(GrpcHeaders.Message, StatusMessageEncoding.Encode(detail));
+                }
+            }
+            await response.CompleteAsync().ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or OperationCanceledException or InvalidOperationException)
+        {
+            LogStatusNotSent(_logger, Context.Method, Context.Peer, code, e.GetType().Name);
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    public void Dispose()
+    {
+        _callCancellation.Dispose();
+        _deadlineTimer?.Dispose();
+        _writeLock.Dispose();
+    }
+
+    private CancellationTokenSource? Link(CancellationToken cancellationToken) =>
+        cancellationToken.CanBeCanceled
+            ? CancellationTokenSource.CreateLinkedTokenSource(_callCancellation.Token, cancellationToken)
+            : null;
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Call {Method} from {Peer} ended with {StatusCode}: {Detail}")]
+    private static partial void LogCallFailed(ILogger logger, string method, string peer, StatusCode statusCode, string detail);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Call {Method} from {Peer} passed its deadline")]
+    private static partial void LogDeadlineExceeded(ILogger logger, string method, string peer);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Call {Method} from {Peer} was cancelled or disconnected by the client ({Reason})")]
+    private static partial void LogCancelledByClient(ILogger logger, string method, string peer, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Handler of {Method} from {Peer} threw; the client gets INTERNAL")]
+    private static partial void LogHandlerException(ILogger logger, Exception exception, string method, string peer);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Status {StatusCode} of {Method} from {Peer} could not be sent ({Reason})")]
+    private static partial void LogStatusNotSent(ILogger logger, string method, string peer, StatusCode statusCode, string reason);
+}
