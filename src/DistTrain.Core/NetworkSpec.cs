@@ -8,15 +8,11 @@ namespace DistTrain.Core;
 public sealed record NetworkSpec(IReadOnlyList<int> LayerSizes, ActivationKind Activation, LossKind Loss)
 {
     /// <summary>Layer widths from input to output (a private copy: later changes to the caller's list do not leak in).</summary>
-    public IReadOnlyList<int> LayerSizes { get; } = Validate(LayerSizes);
+    public IReadOnlyList<int> LayerSizes { get; init => field = ValidateSizes(value); } = ValidateSizes(LayerSizes);
 
-    public ActivationKind Activation { get; } = Enum.IsDefined(Activation)
-        ? Activation
-        : throw new ArgumentException($"Unknown activation {(int)Activation}.", nameof(Activation));
+    public ActivationKind Activation { get; init => field = ValidateActivation(value); } = ValidateActivation(Activation);
 
-    public LossKind Loss { get; } = Enum.IsDefined(Loss)
-        ? Loss
-        : throw new ArgumentException($"Unknown loss {(int)Loss}.", nameof(Loss));
+    public LossKind Loss { get; init => field = ValidateLoss(value); } = ValidateLoss(Loss);
 
     /// <summary>784 for MNIST.</summary>
     public int InputSize => LayerSizes[0];
@@ -51,7 +47,13 @@ public sealed record NetworkSpec(IReadOnlyList<int> LayerSizes, ActivationKind A
     /// <summary>E.g. "784-256-128-10 Relu CrossEntropy".</summary>
     public override string ToString() => $"{string.Join('-', LayerSizes)} {Activation} {Loss}";
 
-    private static int[] Validate(IReadOnlyList<int> sizes)
+    private static ActivationKind ValidateActivation(ActivationKind activation) =>
+        Enum.IsDefined(activation) ? activation : throw new ArgumentException($"Unknown activation {(int)activation}.", nameof(Activation));
+
+    private static LossKind ValidateLoss(LossKind loss) =>
+        Enum.IsDefined(loss) ? loss : throw new ArgumentException($"Unknown loss {(int)loss}.", nameof(Loss));
+
+    private static int[] ValidateSizes(IReadOnlyList<int> sizes)
     {
         ArgumentNullException.ThrowIfNull(sizes, nameof(LayerSizes));
         if (sizes.Count < 2)

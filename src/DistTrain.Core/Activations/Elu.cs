@@ -7,8 +7,8 @@ namespace DistTrain.Core.Activations;
 
 internal static class Elu
 {
-    // Below this |z|, eᶻ − 1 loses digits to cancellation; a Taylor polynomial is exact to float there.
-    private const float SmallLimit = -0.25f;
+    // Above this (negative) z, eᶻ − 1 loses digits to cancellation; a Taylor polynomial is exact to float there.
+    private const float SmallLimit = -0.5f;
 
     /// <summary>y must not overlap z.</summary>
     public static void Forward(ReadOnlySpan<float> z, Span<float> y)
@@ -52,11 +52,26 @@ internal static class Elu
         }
     }
 
-    // eᶻ − 1 = z + z²/2! + … + z⁶/6!; the next term is below 2⁻²⁴·|z| for |z| ≤ 0.25.
-    private static Vector<float> Expm1Small(Vector<float> z) =>
-        z * (Vector<float>.One + z * (new Vector<float>(1f / 2) + z * (new Vector<float>(1f / 6)
-            + z * (new Vector<float>(1f / 24) + z * (new Vector<float>(1f / 120) + z * new Vector<float>(1f / 720))))));
+    // eᶻ − 1 = z + z²/2! + … + z⁸/8!; the next term is below 2⁻²⁴·|eᶻ − 1| for |z| ≤ 0.5.
+    private static Vector<float> Expm1Small(Vector<float> z)
+    {
+        var sum = new Vector<float>(1f / 5040) + z * new Vector<float>(1f / 40320);
+        sum = new Vector<float>(1f / 720) + z * sum;
+        sum = new Vector<float>(1f / 120) + z * sum;
+        sum = new Vector<float>(1f / 24) + z * sum;
+        sum = new Vector<float>(1f / 6) + z * sum;
+        sum = new Vector<float>(1f / 2) + z * sum;
+        return z + z * z * sum;
+    }
 
-    private static float Expm1Small(float z) =>
-        z * (1f + z * (1f / 2 + z * (1f / 6 + z * (1f / 24 + z * (1f / 120 + z * (1f / 720))))));
+    private static float Expm1Small(float z)
+    {
+        float sum = 1f / 5040 + z * (1f / 40320);
+        sum = 1f / 720 + z * sum;
+        sum = 1f / 120 + z * sum;
+        sum = 1f / 24 + z * sum;
+        sum = 1f / 6 + z * sum;
+        sum = 1f / 2 + z * sum;
+        return z + z * z * sum;
+    }
 }

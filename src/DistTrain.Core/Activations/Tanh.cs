@@ -1,5 +1,7 @@
 // Hyperbolic tangent: y = tanh(z);  dZ = dY · (1 − y²).
 // Elementwise over any length (N·H for a batch of N rows of H units).
+// |z| < 0.55: odd Taylor series to z¹⁷ (error < 1e-8 relative), so small inputs keep full relative
+// precision and tanh(0) = 0 exactly; otherwise sign(z)·(1 − 2/(e^(2|z|) + 1)), which saturates to ±1.
 using System.Numerics;
 using System.Numerics.Tensors;
 
@@ -7,7 +9,33 @@ namespace DistTrain.Core.Activations;
 
 internal static class Tanh
 {
-    public static void Forward(ReadOnlySpan<float> z, Span<float> y) => TensorPrimitives.Tanh(z, y);
+    private const float SeriesLimit = 0.55f;
+
+    /// <summary>y must not overlap z.</summary>
+    public static void Forward(ReadOnlySpan<float> z, Span<float> y)
+    {
+        // y = e^(2|z|) first, in one vectorised pass.
+        TensorPrimitives.Abs(z, y);
+        TensorPrimitives.Multiply(y, 2f, y);
+        TensorPrimitives.Exp(y, y);
+
+        int i = 0;
+        var one = Vector<float>.One;
+        var two = new Vector<float>(2f);
+        var limit = new Vector<float>(SeriesLimit);
+        for (; i <= z.Length - Vector<float>.Count; i += Vector<float>.Count)
+        {
+            var zv = new Vector<float>(z[i..]);
+            var magnitude = one - two / (new Vector<float>(y[i..]) + one);
+            var large = Vector.ConditionalSelect(Vector.LessThan(zv, Vector<float>.Zero), -magnitude, magnitude);
+            Vector.ConditionalSelect(Vector.LessThan(Vector.Abs(zv), limit), Series(zv), large).CopyTo(y[i..]);
+        }
+        for (; i < z.Length; i++)
+        {
+            float zi = z[i];
+            y[i] = MathF.Abs(zi) < SeriesLimit ? Series(zi) : MathF.CopySign(1f - 2f / (y[i] + 1f), zi);
+        }
+    }
 
     /// <summary>dZ may be the same span as dY.</summary>
     public static void Backward(ReadOnlySpan<float> y, ReadOnlySpan<float> dY, Span<float> dZ)
@@ -22,5 +50,42 @@ internal static class Tanh
         {
             dZ[i] = dY[i] * (1f - y[i] * y[i]);
         }
+    }
+
+    // tanh z = z − z³/3 + 2z⁵/15 − 17z⁷/315 + 62z⁹/2835 − 1382z¹¹/155925 + 21844z¹³/6081075
+    //          − 929569z¹⁵/638512875 + 6404582z¹⁷/10854718875 − …
+    private const float C3 = -1f / 3;
+    private const float C5 = 2f / 15;
+    private const float C7 = -17f / 315;
+    private const float C9 = 62f / 2835;
+    private const float C11 = -1382f / 155925;
+    private const float C13 = 21844f / 6081075;
+    private const float C15 = -929569f / 638512875;
+    private const float C17 = 6404582f / 10854718875;
+
+    private static Vector<float> Series(Vector<float> z)
+    {
+        var z2 = z * z;
+        var sum = new Vector<float>(C15) + z2 * new Vector<float>(C17);
+        sum = new Vector<float>(C13) + z2 * sum;
+        sum = new Vector<float>(C11) + z2 * sum;
+        sum = new Vector<float>(C9) + z2 * sum;
+        sum = new Vector<float>(C7) + z2 * sum;
+        sum = new Vector<float>(C5) + z2 * sum;
+        sum = new Vector<float>(C3) + z2 * sum;
+        return z + z * z2 * sum;
+    }
+
+    private static float Series(float z)
+    {
+        float z2 = z * z;
+        float sum = C15 + z2 * C17;
+        sum = C13 + z2 * sum;
+        sum = C11 + z2 * sum;
+        sum = C9 + z2 * sum;
+        sum = C7 + z2 * sum;
+        sum = C5 + z2 * sum;
+        sum = C3 + z2 * sum;
+        return z + z * z2 * sum;
     }
 }

@@ -19,6 +19,16 @@ internal sealed class Xoshiro256StarStar
         _s3 = SplitMix64(ref state);
     }
 
+    /// <summary>Starts from a raw 256-bit state (not all zero), as the published test vectors do.</summary>
+    internal Xoshiro256StarStar(ulong s0, ulong s1, ulong s2, ulong s3)
+    {
+        if ((s0 | s1 | s2 | s3) == 0)
+        {
+            throw new ArgumentException("The all-zero state is a fixed point of xoshiro256**.");
+        }
+        (_s0, _s1, _s2, _s3) = (s0, s1, s2, s3);
+    }
+
     /// <summary>Next 64 uniformly random bits.</summary>
     public ulong NextUInt64()
     {
