@@ -53,7 +53,7 @@ public class DistributedTests
     public async Task A_worker_killed_mid_run_costs_time_not_bits()
     {
         var data = await Disttrain.DataDirAsync();
-        string[] common = ["--data-dir", data, "--epochs", "2", "--shards", "4"];
+        string[] common = ["--data-dir", data, "--epochs", "3", "--shards", "4"];
         var reference = await Hash(["train", .. common]);
 
         var port = FreePort();
@@ -64,26 +64,27 @@ public class DistributedTests
         var workerLogs = new[] { new StringBuilder(), new StringBuilder(), new StringBuilder() };
         using var w1 = Disttrain.Start(["worker", "--coordinator", address, "--name", "w1", "--threads", "1"], workerLogs[0]);
         using var w2 = Disttrain.Start(["worker", "--coordinator", address, "--name", "victim", "--threads", "1"], workerLogs[1]);
+        Process? w3 = null;
         try
         {
-            await WaitFor(() => Contains(log, "Epoch 1/2 batch"), TimeSpan.FromMinutes(3), log);
+            await WaitFor(() => Contains(log, "Epoch 1/3 batch"), TimeSpan.FromMinutes(3), log);
             w2.Kill();
             await WaitFor(() => Contains(log, "victim left"), TimeSpan.FromSeconds(30), log);
             // A replacement joins later, as a restarted container would.
-            using var w3 = Disttrain.Start(["worker", "--coordinator", address, "--name", "w3", "--threads", "1"], workerLogs[2]);
+            w3 = Disttrain.Start(["worker", "--coordinator", address, "--name", "w3", "--threads", "1"], workerLogs[2]);
             using var cts = new CancellationTokenSource(Timeout);
             await coordinator.WaitForExitAsync(cts.Token);
-            await w3.WaitForExitAsync(cts.Token);
         }
         finally
         {
-            foreach (var p in new[] { coordinator, w1, w2 })
+            foreach (var p in new[] { coordinator, w1, w2, w3 }.OfType<Process>())
             {
                 if (!p.HasExited)
                 {
                     p.Kill(entireProcessTree: true);
                 }
             }
+            w3?.Dispose();
         }
         Assert.True(coordinator.ExitCode == 0, log.ToString());
         Assert.Equal(reference, Disttrain.Summary(outDir).GetProperty("weights_sha256").GetString());
