@@ -1,6 +1,7 @@
 // L2 weight decay on the weights only (biases are not decayed).
 //   penalty  = (λ/2)·Σ_l Σ W_l²
 //   gradient = λ·W_l, added once to the averaged mini-batch gradient
+using System.Numerics;
 using System.Numerics.Tensors;
 
 namespace DistTrain.Core;
@@ -24,18 +25,35 @@ public static class WeightDecay
         }
     }
 
-    /// <summary>(λ/2)·Σ W² over all weights, summed in double in parameter order.</summary>
+    /// <summary>(λ/2)·Σ W² over all weights, squares summed in double (fixed order for a given vector width).</summary>
     public static double Penalty(ParameterLayout layout, ReadOnlySpan<float> parameters, float lambda)
     {
         ArgumentNullException.ThrowIfNull(layout);
         double sum = 0;
         for (int layer = 0; layer < layout.LayerCount; layer++)
         {
-            foreach (float w in layout.WeightsOf(parameters, layer))
-            {
-                sum += (double)w * w;
-            }
+            sum += SumOfSquares(layout.WeightsOf(parameters, layer));
         }
         return 0.5 * lambda * sum;
+    }
+
+    private static double SumOfSquares(ReadOnlySpan<float> values)
+    {
+        // Two double accumulators per float vector: independent chains, no float rounding of the squares.
+        var low = Vector<double>.Zero;
+        var high = Vector<double>.Zero;
+        int i = 0;
+        for (; i <= values.Length - Vector<float>.Count; i += Vector<float>.Count)
+        {
+            Vector.Widen(new Vector<float>(values[i..]), out Vector<double> a, out Vector<double> b);
+            low += a * a;
+            high += b * b;
+        }
+        double sum = Vector.Sum(low + high);
+        for (; i < values.Length; i++)
+        {
+            sum += (double)values[i] * values[i];
+        }
+        return sum;
     }
 }

@@ -2,6 +2,7 @@
 // Elementwise over any length (N·H for a batch of N rows of H units).
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
 
 namespace DistTrain.Core.Activations;
 
@@ -12,12 +13,16 @@ internal static class Relu
     /// <summary>dZ may be the same span as dY.</summary>
     public static void Backward(ReadOnlySpan<float> z, ReadOnlySpan<float> dY, Span<float> dZ)
     {
+        Lengths.Check(z.Length, dY.Length, dZ.Length);
+        ref float zRef = ref MemoryMarshal.GetReference(z);
+        ref float dYRef = ref MemoryMarshal.GetReference(dY);
+        ref float dZRef = ref MemoryMarshal.GetReference(dZ);
         int i = 0;
         for (; i <= z.Length - Vector<float>.Count; i += Vector<float>.Count)
         {
-            var zv = new Vector<float>(z[i..]);
-            var gv = new Vector<float>(dY[i..]);
-            Vector.ConditionalSelect(Vector.GreaterThan(zv, Vector<float>.Zero), gv, Vector<float>.Zero).CopyTo(dZ[i..]);
+            var zv = Vector.LoadUnsafe(ref zRef, (nuint)i);
+            var gv = Vector.LoadUnsafe(ref dYRef, (nuint)i);
+            Vector.ConditionalSelect(Vector.GreaterThan(zv, Vector<float>.Zero), gv, Vector<float>.Zero).StoreUnsafe(ref dZRef, (nuint)i);
         }
         for (; i < z.Length; i++)
         {
