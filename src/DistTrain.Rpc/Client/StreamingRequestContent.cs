@@ -29,8 +29,11 @@ internal sealed class StreamingRequestContent : HttpContent
 
     protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context, CancellationToken cancellationToken)
     {
-        _stream.TrySetResult(stream);
         using var registration = cancellationToken.Register(Abort);
+        // The handler holds HEADERS back to coalesce them with the first DATA frame; a call whose
+        // server speaks first (or answers trailers-only) would wait for a write that never comes.
+        await stream.FlushAsync(cancellationToken).ConfigureAwait(false);
+        _stream.TrySetResult(stream);
         await _completion.Task.ConfigureAwait(false);
     }
 

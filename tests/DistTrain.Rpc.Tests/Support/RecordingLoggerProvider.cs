@@ -36,7 +36,10 @@ public sealed class RecordingLoggerProvider : ILoggerProvider
     {
     }
 
-    public sealed record LogEntry(string Category, LogLevel Level, string Message, Exception? Exception);
+    public sealed record LogEntry(string Category, LogLevel Level, string Message, Exception? Exception)
+    {
+        public DateTime Time { get; } = DateTime.UtcNow;
+    }
 
     private sealed class Recorder(string category, ConcurrentQueue<LogEntry> entries) : ILogger
     {
