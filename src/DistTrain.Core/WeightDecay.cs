@@ -1,6 +1,7 @@
 // L2 weight decay on the weights only (biases are not decayed).
 //   penalty  = (λ/2)·Σ_l Σ W_l²
 //   gradient = λ·W_l, added once to the averaged mini-batch gradient
+// Sizes: per layer l, W_l [H × D] (H = units, D = inputs); parameters and gradient are the flat buffers of ParameterLayout.
 using System.Numerics;
 using System.Numerics.Tensors;
 
