@@ -1,7 +1,7 @@
 // The blocked loops around a micro-tile: cut K into fixed depth blocks, pack B panels, sweep A strips.
 // Sizes: M rows of C, N columns of C, K depth; MR×NR is the micro-tile, kc the depth block.
 // Determinism: every C element is the same chain of fused multiply-adds in increasing p, whichever
-// thread computes its tile, because the depth blocks depend on K only and padded lanes are discarded.
+// thread computes its tile and whatever the tile's size, because the depth blocks depend on K only.
 using System.Runtime.CompilerServices;
 
 namespace DistTrain.Core.Kernels;
@@ -44,88 +44,36 @@ internal static unsafe class GemmDriver<TTile>
             return;
         }
 
-        var scratch = GemmScratch.Current;
-        float* panel = scratch.Panel;
-        float* strip = scratch.Strip;
-        float* tile = scratch.Tile;
-        int lastRows = m - (strips - 1) * mr;
-        bool ownsPartialStrip = endStrip == strips && lastRows < mr;
+        float* panel = GemmScratch.Current.Panel;
         int depthBlock = GemmBlocking.DepthBlock(k);
-
         for (int p0 = 0; p0 < k; p0 += depthBlock)
         {
             int kc = Math.Min(depthBlock, k - p0);
             bool load = problem.Accumulate || p0 > 0;
-            if (ownsPartialStrip)
-            {
-                float* aLast = problem.A + (strips - 1) * mr * problem.ARowStride + p0 * problem.ADepthStride;
-                GemmPacking.PackStrip(aLast, problem.ARowStride, problem.ADepthStride, lastRows, kc, mr, strip);
-            }
-
             for (int pj = firstPanel; pj < endPanel; pj++)
             {
                 int j0 = pj * nr;
                 int cols = Math.Min(nr, n - j0);
+                int width = TTile.PanelWidth(cols);
                 float* bBlock = problem.B + p0 * problem.BDepthStride + j0 * problem.BColumnStride;
                 if (problem.BColumnStride == 1)
                 {
-                    GemmPacking.PackRows(bBlock, problem.BDepthStride, kc, cols, nr, panel);
+                    GemmPacking.PackRows(bBlock, problem.BDepthStride, kc, cols, width, panel);
                 }
                 else
                 {
-                    GemmPacking.PackColumns(bBlock, problem.BColumnStride, kc, cols, nr, panel);
+                    GemmPacking.PackColumns(bBlock, problem.BColumnStride, kc, cols, width, panel);
                 }
 
+                float* a = problem.A + firstStrip * mr * problem.ARowStride + p0 * problem.ADepthStride;
+                float* c = problem.C + (nint)firstStrip * mr * n + j0;
                 for (int si = firstStrip; si < endStrip; si++)
                 {
-                    int i0 = si * mr;
-                    int rows = Math.Min(mr, m - i0);
-                    float* c = problem.C + (nint)i0 * n + j0;
-                    if (rows == mr)
-                    {
-                        float* a = problem.A + i0 * problem.ARowStride + p0 * problem.ADepthStride;
-                        if (cols == nr)
-                        {
-                            TTile.Run(a, problem.ARowStride, problem.ADepthStride, panel, kc, c, n, load);
-                        }
-                        else
-                        {
-                            RunEdge(a, problem.ARowStride, problem.ADepthStride, panel, kc, c, n, rows, cols, load, tile);
-                        }
-                    }
-                    else
-                    {
-                        RunEdge(strip, 1, mr, panel, kc, c, n, rows, cols, load, tile);
-                    }
+                    int rows = Math.Min(mr, m - si * mr);
+                    TTile.Run(a, problem.ARowStride, problem.ADepthStride, panel, kc, c, n, rows, cols, load);
+                    a += mr * problem.ARowStride;
+                    c += (nint)mr * n;
                 }
-            }
-        }
-    }
-
-    // A partial tile runs the full micro-tile on a private copy of C, so its arithmetic matches full tiles.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void RunEdge(float* a, nint rowStride, nint depthStride, float* panel, int kc, float* c, nint ldc, int rows, int cols, bool load, float* tile)
-    {
-        int mr = TTile.Rows;
-        int nr = TTile.Cols;
-        if (load)
-        {
-            // Zero first: padded lanes must not carry stale values that could be slow subnormals.
-            new Span<float>(tile, mr * nr).Clear();
-            for (int r = 0; r < rows; r++)
-            {
-                for (int j = 0; j < cols; j++)
-                {
-                    tile[r * nr + j] = c[r * ldc + j];
-                }
-            }
-        }
-        TTile.Run(a, rowStride, depthStride, panel, kc, tile, nr, load);
-        for (int r = 0; r < rows; r++)
-        {
-            for (int j = 0; j < cols; j++)
-            {
-                c[r * ldc + j] = tile[r * nr + j];
             }
         }
     }

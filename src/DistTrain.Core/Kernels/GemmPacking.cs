@@ -1,5 +1,5 @@
 // Copies operand blocks into the dense layouts the micro-tiles stream through.
-// Sizes: kc = depth of the block, NR = panel width (columns of B), MR = strip height (rows of A).
+// Sizes: kc = depth of the block, NR = panel width (columns of B).
 // Padding lanes are zero so they contribute nothing and never hold stale special values.
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
@@ -130,24 +130,5 @@ internal static unsafe class GemmPacking
         Avx512F.Shuffle4x128(odd01, odd23, 0x88).Store(dst + (4 + e) * ldd);
         Avx512F.Shuffle4x128(even01, even23, 0xDD).Store(dst + (8 + e) * ldd);
         Avx512F.Shuffle4x128(odd01, odd23, 0xDD).Store(dst + (12 + e) * ldd);
-    }
-
-    /// <summary>strip[p·MR + r] = A(r, p) for r &lt; rows, 0 beyond: the last, partial strip of A in depth-major order.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void PackStrip(float* a, nint rowStride, nint depthStride, int rows, int kc, int mr, float* strip)
-    {
-        for (int p = 0; p < kc; p++)
-        {
-            float* dst = strip + p * mr;
-            int r = 0;
-            for (; r < rows; r++)
-            {
-                dst[r] = a[r * rowStride + p * depthStride];
-            }
-            for (; r < mr; r++)
-            {
-                dst[r] = 0f;
-            }
-        }
     }
 }

@@ -1,18 +1,22 @@
-// The register-blocked inner kernel contract: one Rows×Cols tile of C over a depth block.
-// Sizes: Rows = MR rows of C held in registers, Cols = NR columns of C, kc = depth of the block.
+// The register-blocked inner kernel contract: one tile of C, at most MR×NR, over a depth block.
+// Sizes: MR = Rows, NR = Cols, kc = depth of the block; rows ≤ MR and cols ≤ NR are the tile's real size.
 namespace DistTrain.Core.Kernels;
 
 internal unsafe interface IMicroTile
 {
-    /// <summary>MR: rows of C per tile.</summary>
+    /// <summary>MR: most rows of C per tile.</summary>
     static abstract int Rows { get; }
 
-    /// <summary>NR: columns of C per tile; packed B panels are this wide.</summary>
+    /// <summary>NR: most columns of C per tile.</summary>
     static abstract int Cols { get; }
 
+    /// <summary>Width of the packed B panel (floats per depth step) for a tile with this many columns.</summary>
+    static abstract int PanelWidth(int cols);
+
     /// <summary>
-    /// C[MR×NR] = (load ? C : 0) + Σp A(r,p)·Bpanel[p×NR], one fused multiply-add per p in increasing p.
-    /// A(r,p) is read at a[r·rowStride + p·depthStride]; the B panel is dense, NR floats per p.
+    /// C[rows×cols] = (load ? C : 0) + Σp A(r,p)·Bpanel(p,j), one fused multiply-add per p in increasing p.
+    /// A(r,p) is read at a[r·rowStride + p·depthStride] for r &lt; rows only; the B panel is dense,
+    /// PanelWidth(cols) floats per p, zero beyond cols. Rows and columns beyond the tile are not touched.
     /// </summary>
-    static abstract void Run(float* a, nint rowStride, nint depthStride, float* bPanel, int kc, float* c, nint ldc, bool load);
+    static abstract void Run(float* a, nint rowStride, nint depthStride, float* bPanel, int kc, float* c, nint ldc, int rows, int cols, bool load);
 }

@@ -11,8 +11,24 @@ internal readonly unsafe struct ScalarMicroTile : IMicroTile
 
     public static int Cols => 4;
 
+    public static int PanelWidth(int cols) => 4;
+
+    public static void Run(float* a, nint rowStride, nint depthStride, float* bPanel, int kc, float* c, nint ldc, int rows, int cols, bool load)
+    {
+        if (rows == 4 && cols == 4)
+        {
+            Kernel(a, rowStride, depthStride, bPanel, kc, c, ldc, rows, load);
+            return;
+        }
+        float* tile = stackalloc float[4 * 4];
+        PartialTile.Prepare(c, ldc, rows, cols, load, tile, 4, 4);
+        Kernel(a, rowStride, depthStride, bPanel, kc, tile, 4, rows, load);
+        PartialTile.Finish(tile, 4, c, ldc, rows, cols);
+    }
+
+    // Rows past `rows` re-read the last real row of A, so A is never read out of bounds.
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    public static void Run(float* a, nint rowStride, nint depthStride, float* bPanel, int kc, float* c, nint ldc, bool load)
+    private static void Kernel(float* a, nint rowStride, nint depthStride, float* bPanel, int kc, float* c, nint ldc, int rows, bool load)
     {
         float* c0 = c, c1 = c + ldc, c2 = c + 2 * ldc, c3 = c + 3 * ldc;
         float s00 = 0, s01 = 0, s02 = 0, s03 = 0, s10 = 0, s11 = 0, s12 = 0, s13 = 0;
@@ -25,7 +41,8 @@ internal readonly unsafe struct ScalarMicroTile : IMicroTile
             s30 = c3[0]; s31 = c3[1]; s32 = c3[2]; s33 = c3[3];
         }
 
-        float* a0 = a, a1 = a + rowStride, a2 = a + 2 * rowStride, a3 = a + 3 * rowStride;
+        float* a0 = a, a1 = a + Math.Min(1, rows - 1) * rowStride;
+        float* a2 = a + Math.Min(2, rows - 1) * rowStride, a3 = a + Math.Min(3, rows - 1) * rowStride;
         nint offset = 0;
         for (int p = 0; p < kc; p++)
         {

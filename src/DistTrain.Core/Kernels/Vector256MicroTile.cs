@@ -12,8 +12,24 @@ internal readonly unsafe struct Vector256MicroTile : IMicroTile
 
     public static int Cols => 16;
 
+    public static int PanelWidth(int cols) => 16;
+
+    public static void Run(float* a, nint rowStride, nint depthStride, float* bPanel, int kc, float* c, nint ldc, int rows, int cols, bool load)
+    {
+        if (rows == 6 && cols == 16)
+        {
+            Kernel(a, rowStride, depthStride, bPanel, kc, c, ldc, rows, load);
+            return;
+        }
+        float* tile = stackalloc float[6 * 16];
+        PartialTile.Prepare(c, ldc, rows, cols, load, tile, 6, 16);
+        Kernel(a, rowStride, depthStride, bPanel, kc, tile, 16, rows, load);
+        PartialTile.Finish(tile, 16, c, ldc, rows, cols);
+    }
+
+    // Rows past `rows` re-read the last real row of A, so A is never read out of bounds.
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    public static void Run(float* a, nint rowStride, nint depthStride, float* bPanel, int kc, float* c, nint ldc, bool load)
+    private static void Kernel(float* a, nint rowStride, nint depthStride, float* bPanel, int kc, float* c, nint ldc, int rows, bool load)
     {
         Vector256<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
         if (load)
@@ -31,8 +47,8 @@ internal readonly unsafe struct Vector256MicroTile : IMicroTile
             c30 = c31 = c40 = c41 = c50 = c51 = Vector256<float>.Zero;
         }
 
-        float* a0 = a, a1 = a + rowStride, a2 = a + 2 * rowStride;
-        float* a3 = a + 3 * rowStride, a4 = a + 4 * rowStride, a5 = a + 5 * rowStride;
+        float* a0 = a, a1 = a + Math.Min(1, rows - 1) * rowStride, a2 = a + Math.Min(2, rows - 1) * rowStride;
+        float* a3 = a + Math.Min(3, rows - 1) * rowStride, a4 = a + Math.Min(4, rows - 1) * rowStride, a5 = a + Math.Min(5, rows - 1) * rowStride;
         nint offset = 0;
         for (int p = 0; p < kc; p++)
         {
