@@ -48,7 +48,12 @@ internal static class GrpcTimeout
     /// <summary>The finest unit that fits in 8 digits, rounded up so the server never sees a shorter timeout.</summary>
     public static string Format(TimeSpan timeout)
     {
-        var ticks = Math.Max(timeout.Ticks, 0);
+        var ticks = timeout.Ticks;
+        if (ticks <= 0)
+        {
+            // The value must be positive; an expired deadline becomes the smallest one.
+            return Text(1, 'n');
+        }
         if (ticks <= MaxValue / 100)
         {
             return Text(ticks * 100, 'n');
@@ -63,7 +68,7 @@ internal static class GrpcTimeout
         ];
         foreach (var (ticksPerUnit, unit) in units)
         {
-            var value = (ticks + ticksPerUnit - 1) / ticksPerUnit;
+            var value = (ticks / ticksPerUnit) + (ticks % ticksPerUnit == 0 ? 0 : 1);
             if (value <= MaxValue)
             {
                 return Text(value, unit);
