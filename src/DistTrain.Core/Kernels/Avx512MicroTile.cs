@@ -16,6 +16,7 @@ internal readonly unsafe struct Avx512MicroTile : IMicroTile
 
     public static int PanelWidth(int cols) => cols <= 16 ? 16 : 32;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run(float* a, nint rowStride, nint depthStride, float* bPanel, int kc, float* c, nint ldc, int rows, int cols, bool load)
     {
         if (cols > 16)

@@ -72,6 +72,7 @@ internal static unsafe class GemmPacking
 
     // dst[c·ldd + r] = src[r·lds + c] for r < rows (rows ≤ 0 gives zeros), 0 for r ≥ rows; c, r < 16.
     // Four shuffle stages: 32-bit and 64-bit interleaves within 128-bit lanes, then two 128-bit lane shuffles.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Transpose16x16(float* src, nint lds, int rows, float* dst, nint ldd)
     {
         var r0 = LoadRow(src, lds, 0, rows); var r1 = LoadRow(src, lds, 1, rows);

@@ -13,6 +13,7 @@ internal readonly unsafe struct ScalarMicroTile : IMicroTile
 
     public static int PanelWidth(int cols) => 4;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run(float* a, nint rowStride, nint depthStride, float* bPanel, int kc, float* c, nint ldc, int rows, int cols, bool load)
     {
         if (rows == 4 && cols == 4)

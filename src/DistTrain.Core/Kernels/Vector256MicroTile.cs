@@ -14,6 +14,7 @@ internal readonly unsafe struct Vector256MicroTile : IMicroTile
 
     public static int PanelWidth(int cols) => 16;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run(float* a, nint rowStride, nint depthStride, float* bPanel, int kc, float* c, nint ldc, int rows, int cols, bool load)
     {
         if (rows == 6 && cols == 16)
