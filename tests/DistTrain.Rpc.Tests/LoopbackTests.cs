@@ -222,6 +222,28 @@ public sealed class LoopbackTests
     }
 
     [Fact]
+    public async Task Writing_after_the_server_ended_the_call_reports_that_end()
+    {
+        await using var server = await TestServer.StartAsync(register: registry =>
+        {
+            registry.AddDuplexStreaming<EchoRequest, EchoReply>("/test.Quick/Done", EchoRequest.Parser, (_, _, _) => Task.CompletedTask);
+            registry.AddDuplexStreaming<EchoRequest, EchoReply>("/test.Quick/Refuse", EchoRequest.Parser, (_, _, _) =>
+                throw new RpcException(StatusCode.FailedPrecondition, "not now"));
+        });
+        using var channel = server.Channel();
+
+        using var done = channel.DuplexStreaming<EchoRequest, EchoReply>("/test.Quick/Done", EchoReply.Parser);
+        Assert.False(await done.ResponseStream.MoveNext());
+        await Assert.ThrowsAsync<InvalidOperationException>(() => done.RequestStream.WriteAsync(new EchoRequest()));
+
+        using var refused = channel.DuplexStreaming<EchoRequest, EchoReply>("/test.Quick/Refuse", EchoReply.Parser);
+        Assert.Equal(StatusCode.FailedPrecondition, (await Assert.ThrowsAsync<RpcException>(() => refused.ResponseStream.MoveNext())).StatusCode);
+        var write = await Assert.ThrowsAsync<RpcException>(() => refused.RequestStream.WriteAsync(new EchoRequest()));
+        Assert.Equal(StatusCode.FailedPrecondition, write.StatusCode);
+        Assert.Equal("not now", write.Detail);
+    }
+
+    [Fact]
     public async Task Health_watch_streams_status_changes_and_ends_when_the_server_stops()
     {
         var server = await TestServer.StartAsync();

@@ -19,29 +19,52 @@ internal sealed class ClientRequestStream<T>(StreamingCall call, int maxSendMess
         {
             throw MessageFrame.TooLarge(size, maxSendMessageSize, receivingSide: false);
         }
+        ThrowIfCallEnded();
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(call.Call.Token, cancellationToken);
-        await _lock.WaitAsync(linked.Token).ConfigureAwait(false);
-        var buffer = ArrayPool<byte>.Shared.Rent(MessageFrame.HeaderSize + size);
+        var locked = false;
+        byte[]? buffer = null;
         try
         {
+            await _lock.WaitAsync(linked.Token).ConfigureAwait(false);
+            locked = true;
             if (_completed)
             {
                 throw new InvalidOperationException("The request stream was already completed.");
             }
+            ThrowIfCallEnded();
             var stream = await call.RequestStreamAsync(linked.Token).ConfigureAwait(false);
+            buffer = ArrayPool<byte>.Shared.Rent(MessageFrame.HeaderSize + size);
             MessageFrame.WriteHeader(buffer, size);
             message.WriteTo(buffer.AsSpan(MessageFrame.HeaderSize, size));
             await stream.WriteAsync(buffer.AsMemory(0, MessageFrame.HeaderSize + size), linked.Token).ConfigureAwait(false);
             await stream.FlushAsync(linked.Token).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is not InvalidOperationException)
+        catch (Exception e) when (e is not InvalidOperationException and not RpcException)
         {
+            // A write that fails because the call already ended reports that end.
+            ThrowIfCallEnded();
             throw call.Fail(e);
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(buffer);
-            _lock.Release();
+            if (buffer is not null)
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
+            if (locked)
+            {
+                _lock.Release();
+            }
+        }
+    }
+
+    private void ThrowIfCallEnded()
+    {
+        if (call.FinalStatus is { } ended)
+        {
+            throw ended.StatusCode == StatusCode.OK
+                ? new InvalidOperationException("The call already ended; no more messages can be sent.")
+                : ended;
         }
     }
 
