@@ -56,7 +56,11 @@ internal sealed partial class ServerCall : IDisposable
     {
         StatusCode code;
         string detail;
-        var registration = _deadlineTimer?.Token.Register(() => _deadlineFinish = FinishAsync(StatusCode.DeadlineExceeded, "Deadline Exceeded"))
+        var registration = _deadlineTimer?.Token.Register(() =>
+            {
+                LogDeadlineExceeded(_logger, Context.Method, Context.Peer);
+                _deadlineFinish = FinishAsync(StatusCode.DeadlineExceeded, "Deadline Exceeded");
+            })
             ?? default;
         try
         {
@@ -65,8 +69,8 @@ internal sealed partial class ServerCall : IDisposable
         }
         catch (Exception) when (DeadlinePassed)
         {
+            // Already reported and logged when the deadline fired.
             (code, detail) = (StatusCode.DeadlineExceeded, "Deadline Exceeded");
-            LogDeadlineExceeded(_logger, Context.Method, Context.Peer);
         }
         catch (Exception e) when (_http.RequestAborted.IsCancellationRequested)
         {
