@@ -1,15 +1,17 @@
 // A small team of persistent worker threads that run the shares of one product alongside the caller.
 // Shares are claimed, not assigned: the caller takes any share no worker has started, so a sleeping or
 // descheduled worker never delays a product. Which thread runs a share never changes its result.
-// Workers spin briefly after each product, because products arrive in bursts during a training step,
-// then sleep so an idle process costs nothing.
+// Workers keep watching for a while after each product, because products arrive in bursts during a
+// training step, then sleep so an idle process costs nothing.
 using System.Diagnostics;
 
 namespace DistTrain.Core.Kernels;
 
 internal static unsafe class GemmTeam
 {
-    private static readonly long SpinTicks = Stopwatch.Frequency / 5_000; // 200 µs
+    // A worker spins for 20 µs after a product, then yields between checks until 200 µs, then sleeps.
+    private static readonly long SpinTicks = Stopwatch.Frequency / 50_000;
+    private static readonly long YieldTicks = Stopwatch.Frequency / 5_000;
     private static readonly object Gate = new();
 
     private static Worker[] s_workers = [];
@@ -168,13 +170,20 @@ internal static unsafe class GemmTeam
             int spins = 0;
             while (Volatile.Read(ref _posted) == _taken)
             {
-                if ((++spins & 255) != 0)
+                if ((++spins & 63) != 0)
                 {
                     Thread.SpinWait(1);
                     continue;
                 }
-                if (Stopwatch.GetTimestamp() - start < SpinTicks)
+                long waited = Stopwatch.GetTimestamp() - start;
+                if (waited < SpinTicks)
                 {
+                    continue;
+                }
+                if (waited < YieldTicks)
+                {
+                    // Keep watching, but let any other runnable thread have this core meanwhile.
+                    Thread.Yield();
                     continue;
                 }
                 // Announce sleep, then re-check: a post that raced with the announcement must not be missed.
