@@ -36,8 +36,10 @@ internal static class Disttrain
         return dir;
     }
 
-    public static Process Start(IEnumerable<string> args, StringBuilder output, IDictionary<string, string>? environment = null)
+    /// <summary>Starts disttrain; its lines go to <paramref name="output"/>, after "[prefix] " when a prefix is given.</summary>
+    public static Process Start(IEnumerable<string> args, StringBuilder output, IDictionary<string, string>? environment = null, string? prefix = null)
     {
+        var lead = prefix is null ? "" : $"[{prefix}] ";
         var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         info.ArgumentList.Add(Dll);
         foreach (var a in args)
@@ -49,8 +51,8 @@ internal static class Disttrain
             info.Environment[k] = v;
         }
         var process = new Process { StartInfo = info };
-        process.OutputDataReceived += (_, e) => { if (e.Data is not null) { lock (output) { output.AppendLine(e.Data); } } };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { lock (output) { output.AppendLine(e.Data); } } };
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) { lock (output) { output.Append(lead).AppendLine(e.Data); } } };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { lock (output) { output.Append(lead).AppendLine(e.Data); } } };
         process.Start();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();

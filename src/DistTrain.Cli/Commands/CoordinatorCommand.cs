@@ -18,9 +18,11 @@ public static class CoordinatorCommand
         var minWorkers = new Option<int?>("--min-workers") { Description = $"Workers to wait for before training [default: {defaults.MinWorkers}]" };
         var maxWorkers = new Option<int?>("--max-workers") { Description = $"Most workers accepted [default: {defaults.MaxWorkers}]" };
         var taskTimeout = new Option<double?>("--task-timeout") { Description = $"Seconds before an unanswered shard is recomputed elsewhere [default: {defaults.TaskTimeoutSeconds}]" };
+        var heartbeatTimeout = new Option<double?>("--heartbeat-timeout") { Description = $"Seconds of silence (no heartbeat) before a worker is dropped [default: {defaults.HeartbeatTimeoutSeconds}]" };
+        var speculate = new Option<bool?>("--speculate") { Description = $"Also give a late shard to an idle worker; the first answer wins [default: {defaults.Speculate}]" };
         var security = new SecurityOptions();
         var logFormat = DisttrainCommands.LogFormatOption();
-        var command = new Command("coordinator", "Run the coordinator: workers join it, it trains with them") { listen, minWorkers, maxWorkers, taskTimeout, logFormat };
+        var command = new Command("coordinator", "Run the coordinator: workers join it, it trains with them") { listen, minWorkers, maxWorkers, taskTimeout, heartbeatTimeout, speculate, logFormat };
         training.AddTo(command);
         security.AddServerOptions(command);
         command.SetAction((parse, cancellationToken) => CommandErrors.Guard(async () =>
@@ -32,9 +34,11 @@ public static class CoordinatorCommand
             coordinator.MinWorkers = parse.GetValue(minWorkers) ?? coordinator.MinWorkers;
             coordinator.MaxWorkers = parse.GetValue(maxWorkers) ?? coordinator.MaxWorkers;
             coordinator.TaskTimeoutSeconds = parse.GetValue(taskTimeout) ?? coordinator.TaskTimeoutSeconds;
+            coordinator.HeartbeatTimeoutSeconds = parse.GetValue(heartbeatTimeout) ?? coordinator.HeartbeatTimeoutSeconds;
+            coordinator.Speculate = parse.GetValue(speculate) ?? coordinator.Speculate;
             var config = TrainingConfiguration.From(training.Resolve(parse, configuration), defaultShards: coordinator.MinWorkers);
             using var loggers = CliHost.CreateLoggerFactory(parse.GetValue(logFormat) ?? configuration["Logging:Format"]);
-            var result = await CoordinatorRunner.RunAsync(config, coordinator, security.ServerOptions(parse, configuration), loggers, cancellationToken);
+            await CoordinatorRunner.RunAsync(config, coordinator, security.ServerOptions(parse, configuration), loggers, cancellationToken);
             return ExitCodes.Success;
         }));
         return command;

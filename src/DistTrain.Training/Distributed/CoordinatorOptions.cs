@@ -16,4 +16,10 @@ public sealed class CoordinatorOptions
 
     /// <summary>A shard not answered within this many seconds is taken from its worker and recomputed elsewhere.</summary>
     public double TaskTimeoutSeconds { get; set; } = 30;
+
+    /// <summary>A worker that sends nothing, not even a heartbeat, for this many seconds is dropped.</summary>
+    public double HeartbeatTimeoutSeconds { get; set; } = 5;
+
+    /// <summary>Give a late shard to an idle worker as well; the first answer wins.</summary>
+    public bool Speculate { get; set; } = true;
 }

@@ -12,6 +12,9 @@ namespace DistTrain.Training.Distributed;
 /// </summary>
 public static class CoordinatorRunner
 {
+    /// <summary>How often workers say they are alive.</summary>
+    public static readonly TimeSpan HeartbeatInterval = TimeSpan.FromSeconds(1);
+
     public static async Task<RunResult> RunAsync(TrainingConfiguration config, CoordinatorOptions coordinator, GrpcServerOptions server,
         ILoggerFactory loggers, CancellationToken stopping)
     {
@@ -28,15 +31,19 @@ public static class CoordinatorRunner
         {
             throw new OptionsException($"--task-timeout: {coordinator.TaskTimeoutSeconds} must be a positive number of seconds");
         }
+        if (!(coordinator.HeartbeatTimeoutSeconds > 2 * HeartbeatInterval.TotalSeconds))
+        {
+            throw new OptionsException($"--heartbeat-timeout: {coordinator.HeartbeatTimeoutSeconds} must be more than {2 * HeartbeatInterval.TotalSeconds} seconds (two heartbeats)");
+        }
         var data = await DatasetSource.LoadAsync(config, logger, stopping);
         config.CheckAgainst(data);
         var layout = new ParameterLayout(config.Network);
 
         var pool = new WorkerPool(coordinator.MaxWorkers, logger);
-        await using var executor = new RemoteShardExecutor(pool, layout.Count, config.WirePrecision,
-            TimeSpan.FromSeconds(coordinator.TaskTimeoutSeconds), logger);
+        var faults = new FaultSettings(TimeSpan.FromSeconds(coordinator.TaskTimeoutSeconds), TimeSpan.FromSeconds(coordinator.HeartbeatTimeoutSeconds), coordinator.Speculate);
+        await using var executor = new RemoteShardExecutor(pool, layout.Count, config.WirePrecision, faults, logger);
         var services = new ServiceRegistry();
-        new TrainerService(pool, config.Network, config.WirePrecision, TimeSpan.FromSeconds(2), logger).Register(services);
+        new TrainerService(pool, config.Network, config.WirePrecision, HeartbeatInterval, logger).Register(services);
         server.ListenUrl = coordinator.Listen;
         var needed = MessageSizing.ForParameters(layout.Count);
         server.MaxReceiveMessageSize = Math.Max(server.MaxReceiveMessageSize, needed);

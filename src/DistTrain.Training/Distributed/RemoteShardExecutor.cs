@@ -17,18 +17,23 @@ namespace DistTrain.Training.Distributed;
 /// past the deadline or answers with a bad result. Only this loop touches its state; the Join
 /// streams talk to it through <see cref="WorkerPool.Events"/>.
 /// </summary>
-public sealed class RemoteShardExecutor(WorkerPool pool, int parameterCount, WirePrecisionKind precision, TimeSpan taskDeadline, ILogger logger) : IShardExecutor
+public sealed class RemoteShardExecutor(WorkerPool pool, int parameterCount, WirePrecisionKind precision, FaultSettings settings, ILogger logger) : IShardExecutor
 {
     private const int MaxRejectionsBeforeDrop = 3;
     private readonly List<WorkerSession> live = [];
     private readonly Dictionary<ulong, InFlight> inFlight = [];
+    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(250);
     private ulong nextTaskId;
+    private long callId;
     private long weightsVersion = -1;
     private CoordinatorMessage? weightsMessage;
 
     public int Workers => Math.Max(1, live.Count);
 
     public IReadOnlyList<WorkerSession> LiveWorkers => live;
+
+    /// <summary>Shards sent to a second worker because the first was late.</summary>
+    public long SpeculatedShards { get; private set; }
 
     /// <summary>Blocks until <paramref name="count"/> workers are connected, logging while it waits.</summary>
     public async Task WaitForWorkersAsync(int count, CancellationToken cancellationToken)
@@ -37,7 +42,7 @@ public sealed class RemoteShardExecutor(WorkerPool pool, int parameterCount, Wir
         logger.LogInformation("Waiting for {Count} workers to join", count);
         while (live.Count < count)
         {
-            await NextEventAsync(TimeSpan.FromSeconds(5), cancellationToken, null);
+            await NextEventAsync(TimeSpan.FromSeconds(5), cancellationToken, null, 0);
             if (live.Count < count && lastLog.Elapsed > TimeSpan.FromSeconds(5))
             {
                 logger.LogInformation("Waiting for workers: {Live} of {Count} connected", live.Count, count);
@@ -110,26 +115,33 @@ public sealed class RemoteShardExecutor(WorkerPool pool, int parameterCount, Wir
                 },
             };
         }
+        var call = ++callId;
         var pending = new Queue<int>(Enumerable.Range(0, shards.Count));
         var done = new bool[shards.Count];
+        var speculated = new bool[shards.Count];
+        var roundTrips = new List<double>(shards.Count);
         var remaining = shards.Count;
         var waitingSince = Stopwatch.StartNew();
-        inFlight.Clear();
 
         while (remaining > 0)
         {
-            Dispatch(kind, model.Version, batch, shards, pending);
+            Dispatch(call, kind, model.Version, batch, shards, pending);
+            if (settings.Speculate && pending.Count == 0)
+            {
+                Speculate(call, kind, model.Version, batch, shards, done, speculated, roundTrips);
+            }
             if (live.Count == 0 && waitingSince.Elapsed > TimeSpan.FromSeconds(5))
             {
                 logger.LogWarning("No worker connected; waiting for one to join ({Remaining} shards of version {Version} to compute)", remaining, model.Version);
                 waitingSince.Restart();
             }
-            var answered = await NextEventAsync(TimeSpan.FromSeconds(1), cancellationToken, pending);
+            var answered = await NextEventAsync(PollInterval, cancellationToken, pending, call);
             if (answered is { } a && inFlight.Remove(a.Result.TaskId, out var task))
             {
                 a.Worker.Outstanding--;
-                if (done[task.Shard])
+                if (task.Call != call || done[task.Shard])
                 {
+                    // An earlier iteration's task, or the slower copy of a speculated shard: the bits are the same, the first answer won.
                     continue;
                 }
                 var problem = a.Result.Version != (ulong)model.Version ? $"result for weight version {a.Result.Version}, expected {model.Version}"
@@ -139,52 +151,93 @@ public sealed class RemoteShardExecutor(WorkerPool pool, int parameterCount, Wir
                 {
                     done[task.Shard] = true;
                     remaining--;
+                    var roundTrip = (a.ReceivedUtc - task.SentUtc).TotalSeconds;
+                    roundTrips.Add(roundTrip);
                     a.Worker.ShardsDone++;
                     a.Worker.ComputeSeconds += a.Result.ComputeMicros / 1e6;
-                    a.Worker.RoundTripSeconds += (a.ReceivedUtc - task.SentUtc).TotalSeconds;
+                    a.Worker.RoundTripSeconds += roundTrip;
                 }
                 else
                 {
-                    Reject(a.Worker, task.Shard, problem, pending);
+                    Reject(a.Worker, task.Shard, problem, pending, call);
                 }
             }
-            ExpireHungWorkers(pending);
+            else if (answered is { } stale)
+            {
+                logger.LogDebug("Discarded an answer from {Worker} for unknown task {Task}", stale.Worker.Name, stale.Result.TaskId);
+            }
+            ExpireSilentWorkers(pending, call);
         }
     }
 
-    private void Dispatch(TaskKind kind, long version, BatchView batch, IReadOnlyList<Shard> shards, Queue<int> pending)
+    /// <summary>
+    /// When every shard is out and a worker sits idle, a shard that has taken more than twice the
+    /// usual round trip goes to that worker too; the first answer wins (the bits cannot differ).
+    /// </summary>
+    private void Speculate(long call, TaskKind kind, long version, BatchView batch, IReadOnlyList<Shard> shards, bool[] done, bool[] speculated, List<double> roundTrips)
+    {
+        if (roundTrips.Count == 0)
+        {
+            return;
+        }
+        var idle = live.Where(w => w.Outstanding == 0).ToList();
+        if (idle.Count == 0)
+        {
+            return;
+        }
+        var threshold = TimeSpan.FromSeconds(Math.Max(2 * roundTrips.Order().ElementAt(roundTrips.Count / 2), 0.005));
+        var now = DateTime.UtcNow;
+        foreach (var late in inFlight.Values.Where(t => t.Call == call && !done[t.Shard] && !speculated[t.Shard] && now - t.SentUtc > threshold).OrderBy(t => t.SentUtc).ToList())
+        {
+            var helper = idle.FirstOrDefault(w => w != late.Worker);
+            if (helper is null)
+            {
+                return;
+            }
+            idle.Remove(helper);
+            speculated[late.Shard] = true;
+            SpeculatedShards++;
+            logger.LogDebug("Shard {Shard} is late on {Worker}; also sent to {Helper}", late.Shard, late.Worker.Name, helper.Name);
+            Send(call, kind, version, batch, shards, late.Shard, helper);
+        }
+    }
+
+    private void Dispatch(long call, TaskKind kind, long version, BatchView batch, IReadOnlyList<Shard> shards, Queue<int> pending)
     {
         while (pending.Count > 0 && live.Count > 0)
         {
-            var worker = live.MinBy(w => w.Outstanding)!;
-            var index = pending.Dequeue();
-            var shard = shards[index];
-            if (worker.BroadcastVersion != version)
-            {
-                worker.Send(weightsMessage!);
-                worker.BroadcastVersion = version;
-            }
-            var id = ++nextTaskId;
-            worker.Send(new CoordinatorMessage
-            {
-                Task = new ShardTask
-                {
-                    TaskId = id,
-                    Version = (ulong)version,
-                    Kind = kind,
-                    ShardIndex = (uint)index,
-                    SampleCount = (uint)shard.Count,
-                    Pixels = UnsafeByteOperations.UnsafeWrap(batch.PixelsOf(shard)),
-                    Labels = UnsafeByteOperations.UnsafeWrap(batch.LabelsOf(shard)),
-                },
-            });
-            worker.Outstanding++;
-            inFlight[id] = new InFlight(index, worker, DateTime.UtcNow);
+            Send(call, kind, version, batch, shards, pending.Dequeue(), live.MinBy(w => w.Outstanding)!);
         }
     }
 
+    private void Send(long call, TaskKind kind, long version, BatchView batch, IReadOnlyList<Shard> shards, int index, WorkerSession worker)
+    {
+        var shard = shards[index];
+        if (worker.BroadcastVersion != version)
+        {
+            worker.Send(weightsMessage!);
+            worker.BroadcastVersion = version;
+        }
+        var id = ++nextTaskId;
+        worker.Send(new CoordinatorMessage
+        {
+            Task = new ShardTask
+            {
+                TaskId = id,
+                Version = (ulong)version,
+                Kind = kind,
+                ShardIndex = (uint)index,
+                SampleCount = (uint)shard.Count,
+                Pixels = UnsafeByteOperations.UnsafeWrap(batch.PixelsOf(shard)),
+                Labels = UnsafeByteOperations.UnsafeWrap(batch.LabelsOf(shard)),
+            },
+        });
+        worker.Outstanding++;
+        inFlight[id] = new InFlight(index, worker, DateTime.UtcNow, call);
+    }
+
     /// <summary>Waits for one event; returns it when it is an answer, after applying joins and leaves.</summary>
-    private async Task<WorkerEvent.Answered?> NextEventAsync(TimeSpan wait, CancellationToken cancellationToken, Queue<int>? pending)
+    private async Task<WorkerEvent.Answered?> NextEventAsync(TimeSpan wait, CancellationToken cancellationToken, Queue<int>? pending, long call)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(wait);
@@ -204,14 +257,14 @@ public sealed class RemoteShardExecutor(WorkerPool pool, int parameterCount, Wir
                 return null;
             case WorkerEvent.Left left:
                 live.Remove(left.Worker);
-                Requeue(left.Worker, pending);
+                Requeue(left.Worker, pending, call);
                 return null;
             default:
                 return (WorkerEvent.Answered)e;
         }
     }
 
-    private void Reject(WorkerSession worker, int shard, string problem, Queue<int> pending)
+    private void Reject(WorkerSession worker, int shard, string problem, Queue<int> pending, long call)
     {
         worker.Rejections++;
         logger.LogWarning("Rejected a result from worker {Worker} for shard {Shard}: {Problem}; the shard is recomputed", worker.Name, shard, problem);
@@ -219,29 +272,46 @@ public sealed class RemoteShardExecutor(WorkerPool pool, int parameterCount, Wir
         if (worker.Rejections >= MaxRejectionsBeforeDrop)
         {
             pool.Remove(worker, $"{worker.Rejections} bad results");
+            live.Remove(worker);
+            Requeue(worker, pending, call);
         }
     }
 
-    private void Requeue(WorkerSession worker, Queue<int>? pending)
+    /// <summary>Takes a departed worker's tasks back; this call's go to the others.</summary>
+    private void Requeue(WorkerSession worker, Queue<int>? pending, long call)
     {
         foreach (var (id, task) in inFlight.Where(p => p.Value.Worker == worker).ToList())
         {
             inFlight.Remove(id);
-            pending?.Enqueue(task.Shard);
-            logger.LogInformation("Shard {Shard} of worker {Worker} goes to another worker", task.Shard, worker.Name);
+            if (task.Call == call && pending is not null && !pending.Contains(task.Shard))
+            {
+                pending.Enqueue(task.Shard);
+                logger.LogInformation("Shard {Shard} of worker {Worker} goes to another worker", task.Shard, worker.Name);
+            }
         }
     }
 
-    private void ExpireHungWorkers(Queue<int> pending)
+    /// <summary>
+    /// A worker that has sent nothing (not even a heartbeat) for the heartbeat timeout, or has
+    /// held a shard past the task deadline, is dropped and its shards recomputed elsewhere.
+    /// </summary>
+    private void ExpireSilentWorkers(Queue<int> pending, long call)
     {
         var now = DateTime.UtcNow;
-        foreach (var hung in inFlight.Values.Where(t => now - t.SentUtc > taskDeadline).Select(t => t.Worker).Distinct().ToList())
+        foreach (var worker in live.ToList())
         {
-            pool.Remove(hung, $"no answer within {taskDeadline.TotalSeconds:0.#} s");
-            live.Remove(hung);
-            Requeue(hung, pending);
+            var silent = now - worker.LastSeenUtc;
+            string? reason = silent > settings.HeartbeatTimeout ? $"silent for {silent.TotalSeconds:0.0} s (heartbeat timeout {settings.HeartbeatTimeout.TotalSeconds:0.#} s)"
+                : inFlight.Values.Any(t => t.Worker == worker && now - t.SentUtc > settings.TaskDeadline) ? $"no answer within the task deadline of {settings.TaskDeadline.TotalSeconds:0.#} s"
+                : null;
+            if (reason is not null)
+            {
+                pool.Remove(worker, reason);
+                live.Remove(worker);
+                Requeue(worker, pending, call);
+            }
         }
     }
 
-    private readonly record struct InFlight(int Shard, WorkerSession Worker, DateTime SentUtc);
+    private readonly record struct InFlight(int Shard, WorkerSession Worker, DateTime SentUtc, long Call);
 }

@@ -64,7 +64,7 @@ public sealed class TrainerService(WorkerPool pool, NetworkSpec network, WirePre
                         pool.Post(new WorkerEvent.Answered(session, message.Result, DateTime.UtcNow));
                         break;
                     case WorkerMessage.KindOneofCase.Leave:
-                        reason = $"left: {message.Leave.Reason}";
+                        reason = message.Leave.Reason;
                         return;
                     case WorkerMessage.KindOneofCase.Heartbeat:
                         break;

@@ -55,8 +55,10 @@ public sealed class WorkerPool(int maxWorkers, ILogger logger)
                 return;
             }
         }
+        // Sessions the coordinator closed on purpose (the run is over) are not news.
+        var expected = session.IsClosed;
         session.Close();
-        logger.LogWarning("Worker {Worker} left: {Reason}; {Count} connected", session.Name, reason, Count);
+        logger.Log(expected ? LogLevel.Information : LogLevel.Warning, "Worker {Worker} left: {Reason}; {Count} connected", session.Name, reason, Count);
         events.Writer.TryWrite(new WorkerEvent.Left(session, reason));
     }
 

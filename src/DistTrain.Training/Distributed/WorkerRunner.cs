@@ -29,10 +29,14 @@ public sealed class WorkerRunner(WorkerOptions options, GrpcChannelOptions chann
                 using var callLifetime = new CancellationTokenSource();
                 using var call = channel.DuplexStreaming<WorkerMessage, CoordinatorMessage>(
                     TrainerMethods.Join, CoordinatorMessage.Parser, new CallOptions(CancellationToken: callLifetime.Token));
-                var session = new WorkerSessionLoop(call, options, logger);
+                var session = new WorkerSessionLoop(call, callLifetime, options, logger);
                 if (await session.RunAsync(stopping))
                 {
                     return 0;
+                }
+                if (stopping.IsCancellationRequested)
+                {
+                    break;
                 }
                 failures = 0;
                 logger.LogWarning("Coordinator {Coordinator} closed the stream; reconnecting", options.Coordinator);
@@ -73,7 +77,7 @@ public sealed class WorkerRunner(WorkerOptions options, GrpcChannelOptions chann
     }
 
     /// <summary>One connection's life: join, then weights and tasks until the stream ends.</summary>
-    private sealed class WorkerSessionLoop(DuplexStreamingCall<WorkerMessage, CoordinatorMessage> call, WorkerOptions options, ILogger logger)
+    private sealed class WorkerSessionLoop(DuplexStreamingCall<WorkerMessage, CoordinatorMessage> call, CancellationTokenSource callLifetime, WorkerOptions options, ILogger logger)
     {
         private readonly SemaphoreSlim writeLock = new(1, 1);
         private float[] weights = [];
@@ -81,6 +85,7 @@ public sealed class WorkerRunner(WorkerOptions options, GrpcChannelOptions chann
         private Network? network;
         private float[] gradient = [];
         private WirePrecisionKind precision;
+        private readonly TestFault? fault = TestFault.FromEnvironment();
 
         /// <summary>True when the coordinator said the run is over.</summary>
         public async Task<bool> RunAsync(CancellationToken stopping)
@@ -103,12 +108,18 @@ public sealed class WorkerRunner(WorkerOptions options, GrpcChannelOptions chann
             gradient = new float[layout.Count];
             logger.LogInformation("Joined coordinator {Coordinator} as {WorkerId}: network {Layers}, wire {Precision}",
                 options.Coordinator, accepted.WorkerId, string.Join('-', spec.LayerSizes), precision);
+            if (fault is not null)
+            {
+                logger.LogWarning("Test fault injection is on: {Fault}", fault.Describe());
+            }
 
             using var heartbeatStop = CancellationTokenSource.CreateLinkedTokenSource(stopping);
             var heartbeats = HeartbeatAsync(TimeSpan.FromMilliseconds(Math.Max(100, accepted.HeartbeatIntervalMs)), heartbeatStop.Token);
+            // Stopping (SIGTERM): say Leave and let the coordinator end the stream; cut it after a grace period.
+            using var onStop = stopping.Register(() => _ = LeaveAsync());
             try
             {
-                while (await call.ResponseStream.MoveNext(stopping))
+                while (await call.ResponseStream.MoveNext(callLifetime.Token))
                 {
                     var message = call.ResponseStream.Current;
                     switch (message.KindCase)
@@ -120,8 +131,8 @@ public sealed class WorkerRunner(WorkerOptions options, GrpcChannelOptions chann
                             }
                             version = (long)message.Weights.Version;
                             break;
-                        case CoordinatorMessage.KindOneofCase.Task:
-                            await SendAsync(new WorkerMessage { Result = Compute(spec, message.Task) }, stopping);
+                        case CoordinatorMessage.KindOneofCase.Task when !stopping.IsCancellationRequested:
+                            await SendAsync(new WorkerMessage { Result = Compute(spec, message.Task) }, callLifetime.Token);
                             break;
                         case CoordinatorMessage.KindOneofCase.Shutdown:
                             logger.LogInformation("Coordinator ended the run: {Reason}", message.Shutdown.Reason);
@@ -132,10 +143,9 @@ public sealed class WorkerRunner(WorkerOptions options, GrpcChannelOptions chann
                 }
                 return false;
             }
-            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+            catch (Exception e) when (stopping.IsCancellationRequested && e is OperationCanceledException or RpcException or IOException)
             {
-                await LeaveAsync();
-                throw;
+                return false;
             }
             finally
             {
@@ -159,6 +169,7 @@ public sealed class WorkerRunner(WorkerOptions options, GrpcChannelOptions chann
             {
                 network = new Network(spec, count);
             }
+            fault?.BeforeCompute();
             var clock = Stopwatch.StartNew();
             var result = new ShardResult
             {
@@ -176,11 +187,13 @@ public sealed class WorkerRunner(WorkerOptions options, GrpcChannelOptions chann
             else
             {
                 stats = network.ComputeGradient(weights, task.Pixels.Span, task.Labels.Span, count, gradient);
+                fault?.Corrupt(gradient);
                 result.Gradient = TensorCodec.Encode(gradient, precision);
             }
             result.LossSum = stats.LossSum;
             result.Correct = (uint)stats.Correct;
             result.ComputeMicros = (ulong)(clock.Elapsed.TotalMilliseconds * 1000);
+            fault?.Corrupt(result);
             return result;
         }
 
@@ -202,16 +215,16 @@ public sealed class WorkerRunner(WorkerOptions options, GrpcChannelOptions chann
 
         private async Task LeaveAsync()
         {
+            callLifetime.CancelAfter(TimeSpan.FromSeconds(3));
             try
             {
-                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
-                await SendAsync(new WorkerMessage { Leave = new Leave { Reason = "worker stopping" } }, timeout.Token);
+                await SendAsync(new WorkerMessage { Leave = new Leave { Reason = "worker stopping" } }, callLifetime.Token);
                 await call.RequestStream.CompleteAsync();
                 logger.LogInformation("Left the coordinator");
             }
             catch (Exception e) when (e is OperationCanceledException or RpcException or IOException or InvalidOperationException)
             {
-                logger.LogDebug("Could not say goodbye: {Reason}", e.Message);
+                logger.LogInformation("Could not tell the coordinator this worker is leaving: {Reason}", e.Message);
             }
         }
 

@@ -1,0 +1,7 @@
+namespace DistTrain.Training.Distributed;
+
+/// <summary>How the coordinator notices lost workers and late shards.</summary>
+/// <param name="TaskDeadline">A shard held longer than this is taken back and its worker dropped.</param>
+/// <param name="HeartbeatTimeout">A worker silent this long (no result, no heartbeat) is dropped.</param>
+/// <param name="Speculate">Send a late shard to an idle worker too; the first answer wins.</param>
+public sealed record FaultSettings(TimeSpan TaskDeadline, TimeSpan HeartbeatTimeout, bool Speculate);

@@ -1,0 +1,131 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using System.Text;
+
+namespace DistTrain.EndToEnd.Tests;
+
+/// <summary>A coordinator and workers started by hand as separate processes, for fault tests.</summary>
+internal sealed partial class Cluster : IDisposable
+{
+    private readonly List<(string Name, Process Process)> processes = [];
+
+    public Cluster()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        Address = $"http://127.0.0.1:{((IPEndPoint)listener.LocalEndpoint).Port}";
+    }
+
+    public string Address { get; }
+
+    public StringBuilder Log { get; } = new();
+
+    public Process Coordinator { get; private set; } = null!;
+
+    public Process StartCoordinator(params string[] args)
+    {
+        Coordinator = Start("coordinator", ["coordinator", "--listen", Address, .. args]);
+        return Coordinator;
+    }
+
+    public Process StartWorker(string name, IDictionary<string, string>? environment = null, params string[] args) =>
+        Start(name, ["worker", "--coordinator", Address, "--name", name, "--threads", "1", "--retry-seconds", "0.2", .. args], environment);
+
+    public bool Logged(string text)
+    {
+        lock (Log)
+        {
+            return Log.ToString().Contains(text, StringComparison.Ordinal);
+        }
+    }
+
+    public int Count(string text)
+    {
+        lock (Log)
+        {
+            var log = Log.ToString();
+            var count = 0;
+            for (var i = log.IndexOf(text, StringComparison.Ordinal); i >= 0; i = log.IndexOf(text, i + 1, StringComparison.Ordinal))
+            {
+                count++;
+            }
+            return count;
+        }
+    }
+
+    public async Task WaitForLog(string text, TimeSpan limit)
+    {
+        var clock = Stopwatch.StartNew();
+        while (!Logged(text))
+        {
+            if (clock.Elapsed > limit)
+            {
+                throw new TimeoutException($"'{text}' not logged within {limit}:\n{Dump()}");
+            }
+            await Task.Delay(50);
+        }
+    }
+
+    public async Task<int> WaitForCoordinator(TimeSpan limit)
+    {
+        using var cts = new CancellationTokenSource(limit);
+        try
+        {
+            await Coordinator.WaitForExitAsync(cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            throw new TimeoutException($"coordinator still running after {limit}:\n{Dump()}");
+        }
+        Coordinator.WaitForExit();
+        return Coordinator.ExitCode;
+    }
+
+    public string Dump()
+    {
+        lock (Log)
+        {
+            return Log.ToString();
+        }
+    }
+
+    public static void Signal(Process process, int signal) => Assert.Equal(0, SendSignal(process.Id, signal));
+
+    public const int SigKill = 9;
+    public const int SigTerm = 15;
+    public const int SigCont = 18;
+    public const int SigStop = 19;
+
+    public void Dispose()
+    {
+        foreach (var (_, p) in processes)
+        {
+            try
+            {
+                if (!p.HasExited)
+                {
+                    _ = SendSignal(p.Id, SigCont);
+                    p.Kill(entireProcessTree: true);
+                    p.WaitForExit(5000);
+                }
+            }
+            catch (InvalidOperationException)
+            {
+                // Already gone.
+            }
+            p.Dispose();
+        }
+    }
+
+    private Process Start(string name, string[] args, IDictionary<string, string>? environment = null)
+    {
+        var process = Disttrain.Start(args, Log, environment, name);
+        processes.Add((name, process));
+        return process;
+    }
+
+    [LibraryImport("libc", EntryPoint = "kill")]
+    private static partial int SendSignal(int pid, int signal);
+}
