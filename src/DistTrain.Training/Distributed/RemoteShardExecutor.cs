@@ -28,6 +28,10 @@ public sealed class RemoteShardExecutor(WorkerPool pool, int parameterCount, Wir
     private long weightsVersion = -1;
     private CoordinatorMessage? weightsMessage;
 
+    // Two alternating buffers: a broadcast is written before any answer to it arrives, so the
+    // buffer of version v is free again once version v + 1's iteration has completed.
+    private readonly byte[][] weightsBytes = [[], []];
+
     public int Workers => Math.Max(1, live.Count);
 
     public IReadOnlyList<WorkerSession> LiveWorkers => live;
@@ -111,7 +115,7 @@ public sealed class RemoteShardExecutor(WorkerPool pool, int parameterCount, Wir
                 {
                     Version = (ulong)model.Version,
                     Precision = TensorCodec.ToWire(precision),
-                    Parameters = TensorCodec.Encode(model.Parameters.Span, precision),
+                    Parameters = TensorCodec.EncodeInto(model.Parameters.Span, precision, ref weightsBytes[model.Version & 1]),
                 },
             };
         }

@@ -84,6 +84,7 @@ public sealed class WorkerRunner(WorkerOptions options, GrpcChannelOptions chann
         private long version = -1;
         private Network? network;
         private float[] gradient = [];
+        private byte[] gradientBytes = [];
         private WirePrecisionKind precision;
         private readonly TestFault? fault = TestFault.FromEnvironment();
 
@@ -188,7 +189,8 @@ public sealed class WorkerRunner(WorkerOptions options, GrpcChannelOptions chann
             {
                 stats = network.ComputeGradient(weights, task.Pixels.Span, task.Labels.Span, count, gradient);
                 fault?.Corrupt(gradient);
-                result.Gradient = TensorCodec.Encode(gradient, precision);
+                // Reused for every result: SendAsync returns only after the message is written.
+                result.Gradient = TensorCodec.EncodeInto(gradient, precision, ref gradientBytes);
             }
             result.LossSum = stats.LossSum;
             result.Correct = (uint)stats.Correct;

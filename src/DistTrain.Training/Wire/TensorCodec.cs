@@ -28,6 +28,32 @@ public static class TensorCodec
         return UnsafeByteOperations.UnsafeWrap(bytes);
     }
 
+    /// <summary>
+    /// Encodes into <paramref name="buffer"/> (grown when too small) and wraps it without a copy;
+    /// the caller must not reuse the buffer until the message has been written.
+    /// </summary>
+    public static ByteString EncodeInto(ReadOnlySpan<float> values, WirePrecisionKind precision, ref byte[] buffer)
+    {
+        var length = values.Length * BytesPerValue(precision);
+        if (buffer.Length < length)
+        {
+            buffer = new byte[length];
+        }
+        var bytes = buffer.AsSpan(0, length);
+        if (precision == WirePrecisionKind.Fp32)
+        {
+            WeightsHash.LittleEndianBytes(values).CopyTo(bytes);
+        }
+        else
+        {
+            for (int i = 0; i < values.Length; i++)
+            {
+                BinaryPrimitives.WriteUInt16LittleEndian(bytes[(2 * i)..], ToBf16(values[i]));
+            }
+        }
+        return UnsafeByteOperations.UnsafeWrap(buffer.AsMemory(0, length));
+    }
+
     /// <summary>Decodes into <paramref name="destination"/>; false when the byte count does not match.</summary>
     public static bool TryDecode(ReadOnlySpan<byte> bytes, WirePrecisionKind precision, Span<float> destination)
     {
