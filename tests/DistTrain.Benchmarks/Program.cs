@@ -5,6 +5,7 @@ using DistTrain.Benchmarks;
 var benchmarks = new Dictionary<string, Func<string[], int>>(StringComparer.OrdinalIgnoreCase)
 {
     ["gemm"] = GemmBenchmark.Run,
+    ["transport"] = TransportBenchmark.Run,
 };
 
 if (args.Length == 0 || !benchmarks.TryGetValue(args[0], out var run))
