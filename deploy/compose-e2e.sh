@@ -22,6 +22,7 @@ failed=0
 started_engine_pid=""
 compose=()
 images_before=""
+track_images=false
 
 say() { printf '== %s\n' "$*"; }
 pass() { echo "PASS: $*"; passed=$((passed + 1)); }
@@ -33,7 +34,7 @@ cleanup() {
   if [ ${#compose[@]} -gt 0 ]; then
     "${compose[@]}" down --volumes --remove-orphans --timeout 5 >/dev/null 2>&1 || true
   fi
-  if [ -n "$images_before" ]; then
+  if $track_images; then
     docker image rm "$image" >/dev/null 2>&1 || true
     # The build's intermediate stage images (build, data, verify): every image id that is new since the start.
     local pass_no new
@@ -90,7 +91,6 @@ pass "a Docker engine answers (server $(docker version --format '{{.Server.Versi
 if docker compose version >/dev/null 2>&1; then compose_cli=(docker compose); else compose_cli=(docker-compose); fi
 echo "compose: ${compose_cli[*]} $("${compose_cli[@]}" version --short 2>/dev/null || true)"
 compose=("${compose_cli[@]}" -f "$root/compose.yaml" -p "$project")
-images_before=$(docker image ls -aq --no-trunc | sort -u)
 "${compose[@]}" down --volumes --remove-orphans --timeout 5 >/dev/null 2>&1 || true
 
 # ---- base images ----
@@ -113,6 +113,9 @@ registry=$(npm config get registry 2>/dev/null || true)
 
 # ---- image ----
 say "docker build -f deploy/Dockerfile"
+# Taken after the stand-ins exist, so that cleaning up removes this build's images and keeps them.
+images_before=$(docker image ls -aq --no-trunc | sort -u)
+track_images=true
 build_start=$SECONDS
 if DOCKER_BUILDKIT=0 timeout 1800 docker build -f deploy/Dockerfile -t "$image" "${build_args[@]}" . >"$work/build.log" 2>&1; then
   pass "image builds from deploy/Dockerfile in $((SECONDS - build_start)) s ($(docker image inspect -f '{{.Size}}' "$image" | awk '{ printf "%.0f MB", $1 / 1e6 }'))"
