@@ -172,7 +172,7 @@ public sealed class LoopbackTests
         using var channel = server.Channel();
         using var cancel = new CancellationTokenSource();
         var call = channel.UnaryAsync(EchoService.Sleep, new SleepRequest { Millis = 30_000 }, EchoReply.Parser, new CallOptions(CancellationToken: cancel.Token));
-        await Task.Delay(200);
+        await server.Echo.CallStarted.Task.WaitAsync(TimeSpan.FromSeconds(10));
         await cancel.CancelAsync();
         var error = await Assert.ThrowsAsync<RpcException>(() => call);
         Assert.Equal(StatusCode.Cancelled, error.StatusCode);
@@ -213,7 +213,7 @@ public sealed class LoopbackTests
     {
         await using var server = await TestServer.StartAsync();
         using var channel = server.Channel();
-        using var call = channel.DuplexStreaming<EchoRequest, EchoReply>(EchoService.Chat, EchoReply.Parser, new CallOptions(Deadline: DateTime.UtcNow.AddMilliseconds(300)));
+        using var call = channel.DuplexStreaming<EchoRequest, EchoReply>(EchoService.Chat, EchoReply.Parser, new CallOptions(Deadline: DateTime.UtcNow.AddSeconds(1)));
         await call.RequestStream.WriteAsync(new EchoRequest { Text = "x" });
         Assert.True(await call.ResponseStream.MoveNext());
         var error = await Assert.ThrowsAsync<RpcException>(() => call.ResponseStream.MoveNext());
@@ -306,7 +306,7 @@ public sealed class LoopbackTests
         var server = await TestServer.StartAsync();
         using var channel = server.Channel();
         var running = channel.UnaryAsync(EchoService.Sleep, new SleepRequest { Millis = 300 }, EchoReply.Parser);
-        await Task.Delay(100);
+        await server.Echo.CallStarted.Task.WaitAsync(TimeSpan.FromSeconds(10));
         await server.Server.StopAsync(TimeSpan.FromSeconds(10));
         Assert.Equal("slept", (await running).Text);
         await server.DisposeAsync();
@@ -320,7 +320,7 @@ public sealed class LoopbackTests
         var server = await TestServer.StartAsync();
         using var channel = server.Channel();
         var running = channel.UnaryAsync(EchoService.Sleep, new SleepRequest { Millis = 60_000 }, EchoReply.Parser);
-        await Task.Delay(100);
+        await server.Echo.CallStarted.Task.WaitAsync(TimeSpan.FromSeconds(10));
         await server.Server.StopAsync(TimeSpan.FromMilliseconds(200)).WaitAsync(TimeSpan.FromSeconds(10));
         Assert.True(await server.Echo.HandlerCancelled.Task.WaitAsync(TimeSpan.FromSeconds(5)));
         var error = await Assert.ThrowsAsync<RpcException>(() => running);

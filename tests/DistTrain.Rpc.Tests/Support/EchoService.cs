@@ -13,8 +13,19 @@ public sealed class EchoService
     /// <summary>Completes with true when a Sleep or Chat handler saw its call's token fire.</summary>
     public TaskCompletionSource<bool> HandlerCancelled { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+    /// <summary>Completes when a handler starts, so tests act on calls the server really has.</summary>
+    public TaskCompletionSource CallStarted { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
     /// <summary>The context of the last call, to check headers, peer and deadline.</summary>
-    public ServerCallContext? LastContext { get; private set; }
+    public ServerCallContext? LastContext
+    {
+        get;
+        private set
+        {
+            field = value;
+            CallStarted.TrySetResult();
+        }
+    }
 
     public static EchoReply Reversed(EchoRequest request, uint sequence)
     {
