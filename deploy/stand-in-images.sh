@@ -6,7 +6,8 @@
 # (and /usr/bin/dotnet), apt, ca-certificates, ICU, OpenSSL, the non-root user `app` (uid 1654,
 # ENV APP_UID). They also carry this machine's CA certificates, so TLS to the package registries
 # works inside a build wherever it works on the host. Debian comes from the mirror the host's apt uses.
-# The images are kept and reused; they are built only when missing (or always with --rebuild).
+# The images are kept and reused; they are rebuilt when missing, when the host's .NET has changed,
+# or with --rebuild.
 # Usage: deploy/stand-in-images.sh [--rebuild]   (needs root, docker and debootstrap)
 set -euo pipefail
 
@@ -20,15 +21,18 @@ rebuild=false
 [ "${1:-}" = "--rebuild" ] && rebuild=true
 
 have_image() { docker image inspect "$1" >/dev/null 2>&1; }
-
-if ! $rebuild && have_image "$sdk_tag" && have_image "$runtime_tag"; then
-  echo "stand-in images present: $sdk_tag, $runtime_tag"
-  exit 0
-fi
+dotnet_label() { docker image inspect -f '{{ index .Config.Labels "disttrain.standin.dotnet" }}' "$1" 2>/dev/null; }
 
 dotnet_root=$(dirname "$(readlink -f "$(command -v dotnet)")")
 [ -x "$dotnet_root/dotnet" ] && [ -d "$dotnet_root/shared/Microsoft.AspNetCore.App" ] ||
   { echo "error: no .NET install with the ASP.NET Core runtime found next to $(command -v dotnet)"; exit 1; }
+# What the stand-ins were made from: the SDK and runtime versions installed on the host.
+dotnet_versions="sdk $(ls "$dotnet_root/sdk" | sort -V | tr '\n' ' ')runtime $(ls "$dotnet_root/shared/Microsoft.AspNetCore.App" | sort -V | tr '\n' ' ')"
+
+if ! $rebuild && [ "$(dotnet_label "$sdk_tag")" = "$dotnet_versions" ] && [ "$(dotnet_label "$runtime_tag")" = "$dotnet_versions" ]; then
+  echo "stand-in images present: $sdk_tag, $runtime_tag ($dotnet_versions)"
+  exit 0
+fi
 
 # The first 'deb' entry for $suite in the host's apt sources (deb822 .sources files, then one-line lists).
 debian_mirror() {
@@ -77,7 +81,8 @@ if $rebuild || ! have_image "$base_tag"; then
 fi
 
 # Settings the real images carry, plus the host's NuGet revocation mode when it sets one.
-common_env="ENV APP_UID=$app_uid DOTNET_RUNNING_IN_CONTAINER=true DOTNET_NOLOGO=true"
+common_env="LABEL disttrain.standin.dotnet=\"$dotnet_versions\"
+ENV APP_UID=$app_uid DOTNET_RUNNING_IN_CONTAINER=true DOTNET_NOLOGO=true"
 cat >"$work/sdk.Dockerfile" <<EOF
 FROM $base_tag
 COPY . /usr/share/dotnet/
