@@ -31,7 +31,7 @@ internal sealed partial class Cluster : IDisposable
     }
 
     public Process StartWorker(string name, IDictionary<string, string>? environment = null, params string[] args) =>
-        Start(name, ["worker", "--coordinator", Address, "--name", name, "--threads", "1", "--retry-seconds", "0.2", .. args], environment);
+        Start(name, ["worker", "--coordinator", Address, "--name", name, "--threads", "1", .. (args.Contains("--retry-seconds") ? args : ["--retry-seconds", "0.2", .. args])], environment);
 
     public bool Logged(string text)
     {

@@ -183,4 +183,50 @@ public class ReliabilityTests
         Assert.Equal(reference, Hash(outDir));
         Console.WriteLine($"soak: {kills} workers killed and restarted during 3748 iterations");
     }
+
+    [Fact]
+    public async Task A_shard_held_past_the_task_deadline_is_taken_back_and_a_late_one_is_speculated()
+    {
+        var data = await Disttrain.DataDirAsync();
+        string[] options = ["--data-dir", data, "--epochs", "1", "--shards", "2", "--batch-size", "512"];
+        var reference = await Reference(options);
+
+        // A worker that takes 3 s a shard, with a 1 s deadline: dropped, its shards recomputed.
+        var outDir = Disttrain.TempDir("deadline");
+        using (var cluster = new Cluster())
+        {
+            cluster.StartCoordinator(["--min-workers", "2", "--task-timeout", "1", "--speculate", "false", .. options, "--out", outDir]);
+            cluster.StartWorker("prompt");
+            // It does not come back soon after being dropped, so the run does not wait on it again.
+            cluster.StartWorker("sluggish", new Dictionary<string, string> { ["DISTTRAIN_TEST_FAULT"] = "slow-ms=3000" }, "--retry-seconds", "600");
+            Assert.Equal(0, await cluster.WaitForCoordinator(Timeout));
+            Assert.True(cluster.Logged("Worker sluggish left: no answer within the task deadline"), cluster.Dump());
+            Assert.Equal(reference, Hash(outDir));
+        }
+
+        // A worker 50 ms slower a shard, with speculation: its late shards also go to the idle one.
+        outDir = Disttrain.TempDir("speculate");
+        using (var cluster = new Cluster())
+        {
+            cluster.StartCoordinator(["--min-workers", "2", .. options, "--out", outDir]);
+            cluster.StartWorker("quick");
+            cluster.StartWorker("straggler", new Dictionary<string, string> { ["DISTTRAIN_TEST_FAULT"] = "slow-ms=50" });
+            Assert.Equal(0, await cluster.WaitForCoordinator(Timeout));
+            Assert.True(cluster.Logged("late shards were also given to an idle worker"), cluster.Dump());
+            Assert.Equal(reference, Hash(outDir));
+        }
+    }
+
+    [Fact]
+    public async Task Workers_beyond_max_workers_are_refused_and_wait()
+    {
+        var data = await Disttrain.DataDirAsync();
+        using var cluster = new Cluster();
+        cluster.StartCoordinator(["--min-workers", "1", "--max-workers", "1", "--data-dir", data, "--epochs", "50", "--out", Disttrain.TempDir("full")]);
+        cluster.StartWorker("first");
+        await cluster.WaitForLog("Worker first joined", TimeSpan.FromMinutes(1));
+        cluster.StartWorker("second");
+        await cluster.WaitForLog("Refused worker second", TimeSpan.FromSeconds(30));
+        await cluster.WaitForLog("The coordinator is full", TimeSpan.FromSeconds(30));
+    }
 }

@@ -101,6 +101,14 @@ public sealed class TrainingLoopTests : IDisposable
         Assert.Contains("no checkpoint", e.Message);
     }
 
+    [Fact]
+    public async Task A_diverging_run_stops_with_a_message_to_lower_the_learning_rate()
+    {
+        var config = Config("diverge") with { LearningRate = 1e30f };
+        var e = await Assert.ThrowsAsync<TrainingDivergedException>(() => Train(config));
+        Assert.Contains("lower --lr", e.Message);
+    }
+
     [Theory]
     [InlineData(2)]
     [InlineData(6)]

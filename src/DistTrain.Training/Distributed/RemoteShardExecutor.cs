@@ -96,6 +96,10 @@ public sealed class RemoteShardExecutor(WorkerPool pool, int parameterCount, Wir
     /// <summary>Logs, per worker, shards done and time computing versus waiting on the network.</summary>
     public void LogWorkerProgress(ILogger log)
     {
+        if (SpeculatedShards > 0)
+        {
+            log.LogInformation("  {Speculated} late shards were also given to an idle worker", SpeculatedShards);
+        }
         foreach (var w in live)
         {
             log.LogInformation("  worker {Worker}: {Shards} shards, compute {ComputeSeconds:0.00} s, network+queue {WaitSeconds:0.00} s",
@@ -130,16 +134,17 @@ public sealed class RemoteShardExecutor(WorkerPool pool, int parameterCount, Wir
         while (remaining > 0)
         {
             Dispatch(call, kind, model.Version, batch, shards, pending);
+            var wait = PollInterval;
             if (settings.Speculate && pending.Count == 0)
             {
-                Speculate(call, kind, model.Version, batch, shards, done, speculated, roundTrips);
+                wait = Speculate(call, kind, model.Version, batch, shards, done, speculated, roundTrips);
             }
             if (live.Count == 0 && waitingSince.Elapsed > TimeSpan.FromSeconds(5))
             {
                 logger.LogWarning("No worker connected; waiting for one to join ({Remaining} shards of version {Version} to compute)", remaining, model.Version);
                 waitingSince.Restart();
             }
-            var answered = await NextEventAsync(PollInterval, cancellationToken, pending, call);
+            var answered = await NextEventAsync(wait, cancellationToken, pending, call);
             if (answered is { } a && inFlight.Remove(a.Result.TaskId, out var task))
             {
                 a.Worker.Outstanding--;
@@ -178,32 +183,37 @@ public sealed class RemoteShardExecutor(WorkerPool pool, int parameterCount, Wir
     /// When every shard is out and a worker sits idle, a shard that has taken more than twice the
     /// usual round trip goes to that worker too; the first answer wins (the bits cannot differ).
     /// </summary>
-    private void Speculate(long call, TaskKind kind, long version, BatchView batch, IReadOnlyList<Shard> shards, bool[] done, bool[] speculated, List<double> roundTrips)
+    /// <returns>How long to wait before checking again: until the next shard would count as late.</returns>
+    private TimeSpan Speculate(long call, TaskKind kind, long version, BatchView batch, IReadOnlyList<Shard> shards, bool[] done, bool[] speculated, List<double> roundTrips)
     {
-        if (roundTrips.Count == 0)
-        {
-            return;
-        }
         var idle = live.Where(w => w.Outstanding == 0).ToList();
-        if (idle.Count == 0)
+        if (roundTrips.Count == 0 || idle.Count == 0)
         {
-            return;
+            return PollInterval;
         }
         var threshold = TimeSpan.FromSeconds(Math.Max(2 * roundTrips.Order().ElementAt(roundTrips.Count / 2), 0.005));
         var now = DateTime.UtcNow;
-        foreach (var late in inFlight.Values.Where(t => t.Call == call && !done[t.Shard] && !speculated[t.Shard] && now - t.SentUtc > threshold).OrderBy(t => t.SentUtc).ToList())
+        var wait = PollInterval;
+        foreach (var task in inFlight.Values.Where(t => t.Call == call && !done[t.Shard] && !speculated[t.Shard]).OrderBy(t => t.SentUtc).ToList())
         {
-            var helper = idle.FirstOrDefault(w => w != late.Worker);
+            var age = now - task.SentUtc;
+            if (age <= threshold)
+            {
+                wait = TimeSpan.FromTicks(Math.Min(wait.Ticks, (threshold - age).Ticks + TimeSpan.TicksPerMillisecond));
+                continue;
+            }
+            var helper = idle.FirstOrDefault(w => w != task.Worker);
             if (helper is null)
             {
-                return;
+                break;
             }
             idle.Remove(helper);
-            speculated[late.Shard] = true;
+            speculated[task.Shard] = true;
             SpeculatedShards++;
-            logger.LogDebug("Shard {Shard} is late on {Worker}; also sent to {Helper}", late.Shard, late.Worker.Name, helper.Name);
-            Send(call, kind, version, batch, shards, late.Shard, helper);
+            logger.LogDebug("Shard {Shard} is late on {Worker}; also sent to {Helper}", task.Shard, task.Worker.Name, helper.Name);
+            Send(call, kind, version, batch, shards, task.Shard, helper);
         }
+        return wait;
     }
 
     private void Dispatch(long call, TaskKind kind, long version, BatchView batch, IReadOnlyList<Shard> shards, Queue<int> pending)

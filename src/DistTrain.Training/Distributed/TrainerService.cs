@@ -35,8 +35,12 @@ public sealed class TrainerService(WorkerPool pool, NetworkSpec network, WirePre
             throw new RpcException(StatusCode.FailedPrecondition,
                 $"worker speaks protocol {join.ProtocolVersion}, this coordinator speaks {ProtocolVersion}: run the same DistTrain version on both");
         }
-        var session = pool.Register(join.WorkerName, context.Peer)
-            ?? throw new RpcException(StatusCode.ResourceExhausted, "the coordinator has as many workers as --max-workers allows");
+        var session = pool.Register(join.WorkerName, context.Peer);
+        if (session is null)
+        {
+            logger.LogWarning("Refused worker {Worker} from {Peer}: --max-workers reached", join.WorkerName, context.Peer);
+            throw new RpcException(StatusCode.ResourceExhausted, "the coordinator has as many workers as --max-workers allows");
+        }
 
         session.Send(new CoordinatorMessage
         {

@@ -46,12 +46,19 @@ public sealed class WorkerRunner(WorkerOptions options, GrpcChannelOptions chann
                 logger.LogError("The coordinator refused this worker: {Detail}. Give the worker the coordinator's token (--auth-token or Security__AuthToken)", e.Detail);
                 return 1;
             }
+            catch (RpcException e) when (e.StatusCode == StatusCode.ResourceExhausted)
+            {
+                if (failures++ % 10 == 0)
+                {
+                    logger.LogWarning("The coordinator is full ({Detail}); retrying every {Seconds:0.#} s", e.Detail, retry.TotalSeconds);
+                }
+            }
             catch (RpcException e) when (e.StatusCode is StatusCode.FailedPrecondition or StatusCode.InvalidArgument)
             {
                 logger.LogError("The coordinator refused this worker: {Detail}", e.Detail);
                 return 1;
             }
-            catch (Exception e) when (!stopping.IsCancellationRequested && e is RpcException or IOException or HttpRequestException or OperationCanceledException)
+            catch (Exception e) when (!stopping.IsCancellationRequested && e is RpcException or IOException or HttpRequestException or OperationCanceledException or ObjectDisposedException)
             {
                 if (failures++ % 10 == 0)
                 {
