@@ -196,6 +196,7 @@ public class ReliabilityTests
         using (var cluster = new Cluster())
         {
             cluster.StartCoordinator(["--min-workers", "2", "--task-timeout", "1", "--speculate", "false", .. options, "--out", outDir]);
+            await cluster.WaitForLog("Waiting for 2 workers", TimeSpan.FromMinutes(1));
             cluster.StartWorker("prompt");
             // It does not come back soon after being dropped, so the run does not wait on it again.
             cluster.StartWorker("sluggish", new Dictionary<string, string> { ["DISTTRAIN_TEST_FAULT"] = "slow-ms=3000" }, "--retry-seconds", "600");
