@@ -96,10 +96,12 @@ compose=("${compose_cli[@]}" -f "$root/compose.yaml" -p "$project")
 # ---- base images ----
 say "base images"
 build_args=()
-if timeout 5 bash -c 'exec 3<>/dev/tcp/mcr.microsoft.com/443' 2>/dev/null; then
-  echo "mcr.microsoft.com answers: building on the real .NET images"
+# The image registry named by the Dockerfile's default SDK_IMAGE.
+image_host=$(sed -n 's|^ARG SDK_IMAGE=\([^/]*\)/.*|\1|p' deploy/Dockerfile)
+if [ -n "$image_host" ] && timeout 5 bash -c "exec 3<>/dev/tcp/$image_host/443" 2>/dev/null; then
+  echo "$image_host answers: building on the real .NET images"
 else
-  echo "mcr.microsoft.com is unreachable: using local stand-ins"
+  echo "${image_host:-the image registry} is unreachable: using local stand-ins"
   if ! bash deploy/stand-in-images.sh >"$work/stand-in.log" 2>&1; then
     tail -30 "$work/stand-in.log"
     fail "stand-in base images build"
