@@ -9,7 +9,8 @@ public class TensorCodecTests
     public void Fp32_round_trips_bit_for_bit()
     {
         float[] values = [0f, -0f, 1.5f, -3.25e-20f, float.MaxValue, float.Epsilon, 0.1f];
-        var bytes = TensorCodec.Encode(values, WirePrecisionKind.Fp32);
+        byte[] buffer = [];
+        var bytes = TensorCodec.EncodeInto(values, WirePrecisionKind.Fp32, ref buffer);
         Assert.Equal(values.Length * 4, bytes.Length);
         var back = new float[values.Length];
         Assert.True(TensorCodec.TryDecode(bytes.Span, WirePrecisionKind.Fp32, back));
@@ -25,7 +26,8 @@ public class TensorCodecTests
         Assert.Equal(1f + 1f / 128, TensorCodec.FromBf16(TensorCodec.ToBf16(1f + 1f / 256 + 1f / 65536)));
         Assert.True(float.IsNaN(TensorCodec.FromBf16(TensorCodec.ToBf16(float.NaN))));
         var values = Enumerable.Range(0, 100).Select(i => MathF.Sin(i) * 10).ToArray();
-        var bytes = TensorCodec.Encode(values, WirePrecisionKind.Bf16);
+        byte[] buffer = [];
+        var bytes = TensorCodec.EncodeInto(values, WirePrecisionKind.Bf16, ref buffer);
         Assert.Equal(200, bytes.Length);
         var back = new float[100];
         Assert.True(TensorCodec.TryDecode(bytes.Span, WirePrecisionKind.Bf16, back));

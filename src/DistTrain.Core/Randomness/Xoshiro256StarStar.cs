@@ -2,7 +2,7 @@
 // Integer arithmetic only, so the stream is the same on every runtime and machine.
 namespace DistTrain.Core.Randomness;
 
-internal sealed class Xoshiro256StarStar
+public sealed class Xoshiro256StarStar
 {
     private ulong _s0;
     private ulong _s1;
@@ -41,6 +41,21 @@ internal sealed class Xoshiro256StarStar
         _s2 ^= t;
         _s3 = ulong.RotateLeft(_s3, 45);
         return result;
+    }
+
+    /// <summary>Uniform in [0, bound) without modulo bias (Lemire's multiply-and-reject).</summary>
+    public ulong NextBelow(ulong bound)
+    {
+        var high = Math.BigMul(NextUInt64(), bound, out var low);
+        if (low < bound)
+        {
+            var threshold = (0 - bound) % bound;
+            while (low < threshold)
+            {
+                high = Math.BigMul(NextUInt64(), bound, out low);
+            }
+        }
+        return high;
     }
 
     /// <summary>Uniform in [0, 1) with 53 random bits.</summary>

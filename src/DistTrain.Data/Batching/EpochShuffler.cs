@@ -1,6 +1,6 @@
 // The order in which an epoch visits the samples: a seeded Fisher-Yates permutation of 0..sampleCount-1.
 // It depends only on (seed, epoch), so every worker and a resumed run compute the same order without talking.
-using DistTrain.Data.Batching;
+using DistTrain.Core.Randomness;
 
 namespace DistTrain.Data;
 

@@ -34,8 +34,6 @@ public sealed class RemoteShardExecutor(WorkerPool pool, int parameterCount, Wir
 
     public int Workers => Math.Max(1, live.Count);
 
-    public IReadOnlyList<WorkerSession> LiveWorkers => live;
-
     /// <summary>Shards sent to a second worker because the first was late.</summary>
     public long SpeculatedShards { get; private set; }
 

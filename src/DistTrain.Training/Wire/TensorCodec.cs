@@ -14,20 +14,6 @@ public static class TensorCodec
 {
     public static int BytesPerValue(WirePrecisionKind precision) => precision == WirePrecisionKind.Bf16 ? 2 : 4;
 
-    public static ByteString Encode(ReadOnlySpan<float> values, WirePrecisionKind precision)
-    {
-        if (precision == WirePrecisionKind.Fp32)
-        {
-            return ByteString.CopyFrom(WeightsHash.LittleEndianBytes(values));
-        }
-        var bytes = new byte[values.Length * 2];
-        for (int i = 0; i < values.Length; i++)
-        {
-            BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(2 * i), ToBf16(values[i]));
-        }
-        return UnsafeByteOperations.UnsafeWrap(bytes);
-    }
-
     /// <summary>
     /// Encodes into <paramref name="buffer"/> (grown when too small) and wraps it without a copy;
     /// the caller must not reuse the buffer until the message has been written.
