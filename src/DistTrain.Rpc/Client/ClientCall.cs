@@ -1,27 +1,30 @@
 using System.Globalization;
 using System.Net;
-using System.Net.Http.Headers;
+using DistTrain.Rpc.Http2;
 using DistTrain.Rpc.Wire;
 using Microsoft.Extensions.Logging;
 
 namespace DistTrain.Rpc;
 
 /// <summary>
-/// What every client call shares: the HTTP/2 request with gRPC headers, the call's cancellation
-/// (caller's token, deadline, disposal), reading the status from headers or trailers, and
-/// turning transport failures into the status the gRPC spec names.
+/// What every client call shares: the request headers, the call's cancellation (caller's token,
+/// deadline, disposal) which resets the HTTP/2 stream, reading the status from headers or
+/// trailers, and turning transport failures into the status the gRPC spec names.
 /// </summary>
 internal sealed partial class ClientCall : IDisposable
 {
-    private static readonly Version Http2 = HttpVersion.Version20;
-
+    private readonly ClientConnection _connection;
+    private readonly List<HeaderField> _headers;
     private readonly CancellationTokenSource? _deadlineTimer;
     private readonly CancellationTokenSource _cancellation;
     private readonly CancellationToken _callerToken;
     private readonly ILogger? _logger;
+    private CancellationTokenRegistration _resetOnCancel;
+    private Http2Stream? _stream;
 
-    public ClientCall(Uri address, string method, CallOptions options, GrpcChannelOptions channelOptions, HttpContent content, ILogger? logger)
+    public ClientCall(ClientConnection connection, string method, CallOptions options, GrpcChannelOptions channelOptions, ILogger? logger)
     {
+        _connection = connection;
         Method = method;
         _callerToken = options.CancellationToken;
         _logger = logger;
@@ -40,41 +43,50 @@ internal sealed partial class ClientCall : IDisposable
             ? CancellationTokenSource.CreateLinkedTokenSource(_callerToken)
             : CancellationTokenSource.CreateLinkedTokenSource(_callerToken, _deadlineTimer.Token);
 
-        Request = new HttpRequestMessage(HttpMethod.Post, new Uri(address, method))
-        {
-            Version = Http2,
-            VersionPolicy = HttpVersionPolicy.RequestVersionExact,
-            Content = content,
-        };
-        var headers = Request.Headers;
-        headers.TryAddWithoutValidation(GrpcHeaders.TE, "trailers");
-        headers.TryAddWithoutValidation(GrpcHeaders.UserAgent, "disttrain-grpc/1.0");
-        headers.TryAddWithoutValidation(GrpcHeaders.AcceptEncoding, GrpcHeaders.IdentityEncoding);
+        _headers =
+        [
+            new(":method", "POST"),
+            new(":scheme", connection.Scheme),
+            new(":path", method),
+            new(":authority", connection.Authority),
+            new("content-type", GrpcHeaders.ContentType),
+            new(GrpcHeaders.TE, "trailers"),
+            new(GrpcHeaders.UserAgent, "disttrain-grpc/1.0"),
+            new(GrpcHeaders.AcceptEncoding, GrpcHeaders.IdentityEncoding),
+        ];
         if (timeout is { } t)
         {
-            headers.TryAddWithoutValidation(GrpcHeaders.Timeout, GrpcTimeout.Format(t));
+            _headers.Add(new(GrpcHeaders.Timeout, GrpcTimeout.Format(t)));
         }
         if (!string.IsNullOrEmpty(channelOptions.AuthToken))
         {
-            headers.TryAddWithoutValidation(GrpcHeaders.Authorization, GrpcHeaders.BearerPrefix + channelOptions.AuthToken);
+            _headers.Add(new(GrpcHeaders.Authorization, GrpcHeaders.BearerPrefix + channelOptions.AuthToken));
         }
         if (options.Headers is { } metadata)
         {
             foreach (var (key, value) in metadata)
             {
-                headers.TryAddWithoutValidation(key, value);
+                _headers.Add(new(key, value));
             }
         }
-        content.Headers.TryAddWithoutValidation("content-type", GrpcHeaders.ContentType);
     }
 
     public string Method { get; }
 
-    public HttpRequestMessage Request { get; }
-
     /// <summary>Fires on the caller's cancellation, the deadline, or <see cref="Cancel"/>.</summary>
     public CancellationToken Token => _cancellation.Token;
 
+    /// <summary>Connects if needed and sends the request headers; cancelling the call from now on resets the stream.</summary>
+    public async Task<Http2Stream> StartAsync()
+    {
+        var connection = await _connection.GetAsync(Token).ConfigureAwait(false);
+        var stream = await connection.StartStreamAsync(_headers, endStream: false, Token).ConfigureAwait(false);
+        _stream = stream;
+        _resetOnCancel = Token.Register(static state => ((ClientCall)state!).ResetStream(), this);
+        return stream;
+    }
+
+    /// <summary>Cancels the call and resets its stream if it is still open.</summary>
     public void Cancel()
     {
         try
@@ -85,24 +97,34 @@ internal sealed partial class ClientCall : IDisposable
         {
             // Already over.
         }
+        // Also here, not only in the token callback: a caller's continuation may run inside
+        // that callback and dispose the registration before it runs.
+        ResetStream();
     }
 
+    private void ResetStream() =>
+        Volatile.Read(ref _stream)?.Reset(Http2ErrorCode.Cancel, new OperationCanceledException("The call was cancelled."));
+
     /// <summary>
-    /// Checks the response headers. Returns the final status when the call already ended there
-    /// (trailers-only response or an HTTP error), null when messages may follow.
+    /// Waits for the response headers. Returns the final status when the call already ended
+    /// there (trailers-only response or an HTTP error), null when messages may follow.
     /// </summary>
-    public static RpcException? CheckHeaders(HttpResponseMessage response)
+    public async Task<RpcException?> ReadHeadersAsync(Http2Stream stream)
     {
-        if (response.StatusCode != HttpStatusCode.OK)
+        var headers = await stream.Headers.WaitAsync(Token).ConfigureAwait(false);
+        var status = Find(headers, ":status");
+        if (status != "200")
         {
-            var code = HttpStatusMapping.ToStatusCode(response.StatusCode);
-            return new RpcException(code, $"Bad gRPC response: HTTP status {(int)response.StatusCode}.");
+            var code = int.TryParse(status, NumberStyles.None, CultureInfo.InvariantCulture, out var http)
+                ? HttpStatusMapping.ToStatusCode((HttpStatusCode)http)
+                : StatusCode.Internal;
+            return new RpcException(code, $"Bad gRPC response: HTTP status {status}.");
         }
-        if (ReadStatus(response.Headers) is { } trailersOnly)
+        if (ReadStatus(headers) is { } trailersOnly)
         {
             return trailersOnly;
         }
-        var contentType = response.Content.Headers.TryGetValues("content-type", out var values) ? values.FirstOrDefault() : null;
+        var contentType = Find(headers, "content-type");
         if (!GrpcHeaders.IsGrpcContentType(contentType))
         {
             return new RpcException(StatusCode.Unknown, $"Bad gRPC response: content-type '{contentType}'.");
@@ -111,9 +133,13 @@ internal sealed partial class ClientCall : IDisposable
     }
 
     /// <summary>The status in the trailers, read after the response body ended.</summary>
-    public static RpcException FinalStatus(HttpResponseMessage response) =>
-        ReadStatus(response.TrailingHeaders)
+    public static RpcException FinalStatus(Http2Stream stream) =>
+        (stream.Trailers is { } trailers ? ReadStatus(trailers) : null)
         ?? new RpcException(StatusCode.Internal, "The response ended without a grpc-status trailer.");
+
+    /// <summary>The status a trailers-only answer already gave, when the call ended that way.</summary>
+    public static RpcException? EarlyStatus(Http2Stream? stream) =>
+        stream is not null && stream.Headers.IsCompletedSuccessfully && stream.Trailers is { } trailers ? ReadStatus(trailers) : null;
 
     /// <summary>Turns whatever ended the call into the status the caller sees.</summary>
     public RpcException ToRpcException(Exception exception)
@@ -128,9 +154,10 @@ internal sealed partial class ClientCall : IDisposable
 
     public void Dispose()
     {
+        ResetStream();
+        _resetOnCancel.Dispose();
         _cancellation.Dispose();
         _deadlineTimer?.Dispose();
-        Request.Dispose();
     }
 
     private RpcException Map(Exception exception)
@@ -144,42 +171,42 @@ internal sealed partial class ClientCall : IDisposable
         {
             return new RpcException(StatusCode.Cancelled, "Call cancelled by the client.", exception);
         }
-        if (exception is RpcException rpc)
+        return exception switch
         {
-            return rpc;
-        }
-        if (exception is OperationCanceledException)
-        {
-            return new RpcException(StatusCode.Cancelled, "Call cancelled.", exception);
-        }
-        for (var inner = exception; inner is not null; inner = inner.InnerException)
-        {
-            if (inner is HttpProtocolException protocol)
-            {
-                return new RpcException(HttpStatusMapping.FromHttp2ErrorCode(protocol.ErrorCode), $"HTTP/2 error {protocol.ErrorCode}: {protocol.Message}", exception);
-            }
-        }
-        if (exception is HttpRequestException or IOException)
-        {
-            return new RpcException(StatusCode.Unavailable, $"Error talking to the server: {exception.Message}", exception);
-        }
-        return new RpcException(StatusCode.Unknown, $"Unexpected client error: {exception.Message}", exception);
+            RpcException rpc => rpc,
+            OperationCanceledException => new RpcException(StatusCode.Cancelled, "Call cancelled.", exception),
+            Http2StreamException { ConnectionLost: true } lost => new RpcException(StatusCode.Unavailable, $"Error talking to the server: {lost.Message}", exception),
+            Http2StreamException reset => new RpcException(reset.ErrorCode == Http2ErrorCode.RefusedStream
+                ? StatusCode.Unavailable
+                : HttpStatusMapping.FromHttp2ErrorCode((long)reset.ErrorCode), $"HTTP/2 error {reset.ErrorCode}: {reset.Message}", exception),
+            IOException or ObjectDisposedException => new RpcException(StatusCode.Unavailable, $"Error talking to the server: {exception.Message}", exception),
+            _ => new RpcException(StatusCode.Unknown, $"Unexpected client error: {exception.Message}", exception),
+        };
     }
 
-    private static RpcException? ReadStatus(HttpHeaders headers)
+    private static string? Find(List<HeaderField> fields, string name)
     {
-        if (!headers.TryGetValues(GrpcHeaders.Status, out var statusValues))
+        foreach (var field in fields)
+        {
+            if (field.Name == name)
+            {
+                return field.Value;
+            }
+        }
+        return null;
+    }
+
+    private static RpcException? ReadStatus(List<HeaderField> fields)
+    {
+        if (Find(fields, GrpcHeaders.Status) is not { } statusText)
         {
             return null;
         }
-        var statusText = statusValues.FirstOrDefault();
         if (!int.TryParse(statusText, NumberStyles.None, CultureInfo.InvariantCulture, out var status))
         {
             return new RpcException(StatusCode.Unknown, $"Unparseable grpc-status '{statusText}'.");
         }
-        var message = headers.TryGetValues(GrpcHeaders.Message, out var messageValues)
-            ? StatusMessageEncoding.Decode(messageValues.FirstOrDefault() ?? string.Empty)
-            : string.Empty;
+        var message = Find(fields, GrpcHeaders.Message) is { } text ? StatusMessageEncoding.Decode(text) : string.Empty;
         return new RpcException((StatusCode)status, message);
     }
 

@@ -1,4 +1,3 @@
-using System.Buffers;
 using DistTrain.Rpc.Wire;
 using Google.Protobuf;
 
@@ -20,24 +19,20 @@ internal sealed class ClientRequestStream<T>(StreamingCall call, int maxSendMess
             throw MessageFrame.TooLarge(size, maxSendMessageSize, receivingSide: false);
         }
         ThrowIfCallEnded();
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(call.Call.Token, cancellationToken);
+        using var linked = cancellationToken.CanBeCanceled ? CancellationTokenSource.CreateLinkedTokenSource(call.Call.Token, cancellationToken) : null;
+        var token = linked?.Token ?? call.Call.Token;
         var locked = false;
-        byte[]? buffer = null;
         try
         {
-            await _lock.WaitAsync(linked.Token).ConfigureAwait(false);
+            await _lock.WaitAsync(token).ConfigureAwait(false);
             locked = true;
             if (_completed)
             {
                 throw new InvalidOperationException("The request stream was already completed.");
             }
             ThrowIfCallEnded();
-            var stream = await call.RequestStreamAsync(linked.Token).ConfigureAwait(false);
-            buffer = ArrayPool<byte>.Shared.Rent(MessageFrame.HeaderSize + size);
-            MessageFrame.WriteHeader(buffer, size);
-            message.WriteTo(buffer.AsSpan(MessageFrame.HeaderSize, size));
-            await stream.WriteAsync(buffer.AsMemory(0, MessageFrame.HeaderSize + size), linked.Token).ConfigureAwait(false);
-            await stream.FlushAsync(linked.Token).ConfigureAwait(false);
+            var stream = await call.StreamAsync(token).ConfigureAwait(false);
+            await stream.SendMessageAsync(message, size, endStream: false, token).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not InvalidOperationException and not RpcException)
         {
@@ -47,14 +42,35 @@ internal sealed class ClientRequestStream<T>(StreamingCall call, int maxSendMess
         }
         finally
         {
-            if (buffer is not null)
-            {
-                ArrayPool<byte>.Shared.Return(buffer);
-            }
             if (locked)
             {
                 _lock.Release();
             }
+        }
+    }
+
+    public async Task CompleteAsync()
+    {
+        await _lock.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            if (_completed || call.FinalStatus is not null)
+            {
+                _completed = true;
+                return;
+            }
+            _completed = true;
+            var stream = await call.StreamAsync(call.Call.Token).ConfigureAwait(false);
+            await stream.EndAsync(call.Call.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not InvalidOperationException)
+        {
+            // The call ended first; the response side reports how.
+            _ = call.Fail(e);
+        }
+        finally
+        {
+            _lock.Release();
         }
     }
 
@@ -65,20 +81,6 @@ internal sealed class ClientRequestStream<T>(StreamingCall call, int maxSendMess
             throw ended.StatusCode == StatusCode.OK
                 ? new InvalidOperationException("The call already ended; no more messages can be sent.")
                 : ended;
-        }
-    }
-
-    public async Task CompleteAsync()
-    {
-        await _lock.WaitAsync().ConfigureAwait(false);
-        try
-        {
-            _completed = true;
-            call.Content.Complete();
-        }
-        finally
-        {
-            _lock.Release();
         }
     }
 }

@@ -1,3 +1,4 @@
+using DistTrain.Rpc.Http2;
 using Google.Protobuf;
 
 namespace DistTrain.Rpc;
@@ -9,8 +10,7 @@ namespace DistTrain.Rpc;
 internal sealed class ClientResponseStream<T>(StreamingCall call, MessageParser<T> parser, int maxReceiveMessageSize) : IAsyncStreamReader<T>
     where T : IMessage<T>
 {
-    private ResponseMessageReader? _reader;
-    private HttpResponseMessage? _response;
+    private Http2Stream? _stream;
     private T? _current;
 
     public T Current => _current ?? throw new InvalidOperationException("No current message: call MoveNext first.");
@@ -21,26 +21,27 @@ internal sealed class ClientResponseStream<T>(StreamingCall call, MessageParser<
         {
             return ended.StatusCode == StatusCode.OK ? false : throw ended;
         }
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(call.Call.Token, cancellationToken);
+        using var linked = cancellationToken.CanBeCanceled ? CancellationTokenSource.CreateLinkedTokenSource(call.Call.Token, cancellationToken) : null;
+        var token = linked?.Token ?? call.Call.Token;
         try
         {
-            if (_reader is null)
+            if (_stream is null)
             {
-                _response = await call.ResponseAsync(linked.Token).ConfigureAwait(false);
-                if (call.FinalStatus is not null)
+                var stream = await call.StreamAsync(token).ConfigureAwait(false);
+                if (await call.Call.ReadHeadersAsync(stream).WaitAsync(token).ConfigureAwait(false) is { } early)
                 {
-                    return false;
+                    call.SetFinalStatus(early);
+                    return early.StatusCode == StatusCode.OK ? false : throw early;
                 }
-                var body = await _response.Content.ReadAsStreamAsync(linked.Token).ConfigureAwait(false);
-                _reader = new ResponseMessageReader(body, maxReceiveMessageSize);
+                _stream = stream;
             }
-            var (found, message) = await _reader.ReadAsync(parser, linked.Token).ConfigureAwait(false);
+            var (found, message) = await PipeMessageReader.ReadAsync(_stream, parser, maxReceiveMessageSize, "response", token).ConfigureAwait(false);
             if (found)
             {
                 _current = message;
                 return true;
             }
-            var status = ClientCall.FinalStatus(_response!);
+            var status = ClientCall.FinalStatus(_stream);
             call.SetFinalStatus(status);
             return status.StatusCode == StatusCode.OK ? false : throw status;
         }

@@ -1,3 +1,4 @@
+using DistTrain.Rpc.Http2;
 using DistTrain.Rpc.Wire;
 using Google.Protobuf;
 using Microsoft.Extensions.Logging;
@@ -10,7 +11,7 @@ namespace DistTrain.Rpc;
 /// </summary>
 public sealed class GrpcChannel : IDisposable
 {
-    private readonly HttpMessageInvoker _invoker;
+    private readonly ClientConnection _connection;
     private readonly Uri _address;
     private readonly GrpcChannelOptions _options;
     private readonly ILogger? _logger;
@@ -20,7 +21,7 @@ public sealed class GrpcChannel : IDisposable
         _address = address;
         _options = options;
         _logger = options.LoggerFactory?.CreateLogger<GrpcChannel>();
-        _invoker = new HttpMessageInvoker(ChannelHandler.Create(options), disposeHandler: true);
+        _connection = new ClientConnection(address, options, _logger);
     }
 
     public static GrpcChannel ForAddress(string address, GrpcChannelOptions? options = null)
@@ -32,6 +33,9 @@ public sealed class GrpcChannel : IDisposable
         }
         return new GrpcChannel(uri, options ?? new GrpcChannelOptions());
     }
+
+    /// <summary>The server this channel talks to.</summary>
+    public Uri Address => _address;
 
     /// <summary>
     /// One request, one response. Throws <see cref="RpcException"/> with the server's status, or
@@ -47,24 +51,24 @@ public sealed class GrpcChannel : IDisposable
         {
             throw MessageFrame.TooLarge(size, _options.MaxSendMessageSize, receivingSide: false);
         }
-        using var call = new ClientCall(_address, method, options, _options, new UnaryRequestContent(request, size), _logger);
+        using var call = new ClientCall(_connection, method, options, _options, _logger);
+        Http2Stream? stream = null;
         try
         {
-            using var response = await _invoker.SendAsync(call.Request, call.Token).ConfigureAwait(false);
-            if (ClientCall.CheckHeaders(response) is { } ended)
+            stream = await call.StartAsync().ConfigureAwait(false);
+            await stream.SendMessageAsync(request, size, endStream: true, call.Token).ConfigureAwait(false);
+            if (await call.ReadHeadersAsync(stream).ConfigureAwait(false) is { } ended)
             {
                 throw ended.StatusCode == StatusCode.OK
                     ? new RpcException(StatusCode.Internal, "The server ended a unary call without a response message.")
                     : ended;
             }
-            var body = await response.Content.ReadAsStreamAsync(call.Token).ConfigureAwait(false);
-            var reader = new ResponseMessageReader(body, _options.MaxReceiveMessageSize);
-            var (found, message) = await reader.ReadAsync(parser, call.Token).ConfigureAwait(false);
-            if (found && (await reader.ReadAsync(parser, call.Token).ConfigureAwait(false)).Found)
+            var (found, message) = await PipeMessageReader.ReadAsync(stream, parser, _options.MaxReceiveMessageSize, "response", call.Token).ConfigureAwait(false);
+            if (found && (await PipeMessageReader.ReadAsync(stream, parser, _options.MaxReceiveMessageSize, "response", call.Token).ConfigureAwait(false)).Found)
             {
                 throw new RpcException(StatusCode.Internal, "The server sent more than one message for a unary call.");
             }
-            var status = ClientCall.FinalStatus(response);
+            var status = ClientCall.FinalStatus(stream);
             if (status.StatusCode != StatusCode.OK)
             {
                 throw status;
@@ -75,9 +79,11 @@ public sealed class GrpcChannel : IDisposable
         }
         catch (Exception e)
         {
+            // The server may have answered (trailers-only) while the request was still going out.
+            var early = e is RpcException ? null : ClientCall.EarlyStatus(stream);
             // Cancel first, so a reply still in flight is reset rather than drained.
             call.Cancel();
-            throw call.ToRpcException(e);
+            throw early is { StatusCode: not StatusCode.OK } ? early : call.ToRpcException(e);
         }
     }
 
@@ -89,14 +95,12 @@ public sealed class GrpcChannel : IDisposable
         where TRequest : IMessage<TRequest>
         where TResponse : IMessage<TResponse>
     {
-        var content = new StreamingRequestContent();
-        var call = new ClientCall(_address, method, options, _options, content, _logger);
-        var stream = new StreamingCall(call, content, _invoker.SendAsync(call.Request, call.Token));
+        var stream = new StreamingCall(new ClientCall(_connection, method, options, _options, _logger));
         return new DuplexStreamingCall<TRequest, TResponse>(
             stream,
             new ClientRequestStream<TRequest>(stream, _options.MaxSendMessageSize),
             new ClientResponseStream<TResponse>(stream, parser, _options.MaxReceiveMessageSize));
     }
 
-    public void Dispose() => _invoker.Dispose();
+    public void Dispose() => _connection.DisposeAsync().AsTask().GetAwaiter().GetResult();
 }

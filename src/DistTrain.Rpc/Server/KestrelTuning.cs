@@ -23,7 +23,7 @@ internal static class KestrelTuning
         http2.InitialStreamWindowSize = (int)window;
         http2.InitialConnectionWindowSize = (int)Math.Min(2 * window, int.MaxValue);
         // Larger frames from clients that honour it mean fewer frame headers per message.
-        http2.MaxFrameSize = 1 << 20;
+        http2.MaxFrameSize = (1 << 24) - 1;
         http2.MaxStreamsPerConnection = 256;
         http2.KeepAlivePingDelay = TimeSpan.FromSeconds(60);
         http2.KeepAlivePingTimeout = TimeSpan.FromSeconds(30);

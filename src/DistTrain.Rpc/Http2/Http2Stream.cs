@@ -1,0 +1,174 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using Google.Protobuf;
+
+namespace DistTrain.Rpc.Http2;
+
+/// <summary>
+/// One HTTP/2 stream, either end: the peer's header blocks, its DATA as a pipe the gRPC layer
+/// reads messages from, and sending headers, messages and the end of the stream. Flow control
+/// is the connection's business; the reader reports what it consumed so the window reopens.
+/// </summary>
+internal sealed class Http2Stream
+{
+    // Never pause the pipe: HTTP/2 flow control already bounds what the peer may send.
+    private static readonly PipeOptions InboundOptions = new(
+        pauseWriterThreshold: 0,
+        readerScheduler: PipeScheduler.ThreadPool,
+        writerScheduler: PipeScheduler.Inline,
+        useSynchronizationContext: false);
+
+    private readonly Http2Connection _connection;
+    private readonly Pipe _inbound = new(InboundOptions);
+    private readonly TaskCompletionSource<List<HeaderField>> _headers = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly CancellationTokenSource _aborted = new();
+    private List<HeaderField>? _trailers;
+    private int _unacknowledged;
+    private int _receiveWindow;
+    private int _reset;
+
+    public Http2Stream(Http2Connection connection, int id, int sendWindow, int receiveWindow)
+    {
+        _connection = connection;
+        Id = id;
+        SendWindow = sendWindow;
+        _receiveWindow = receiveWindow;
+    }
+
+    public int Id { get; }
+
+    /// <summary>The peer's first header block: request headers on a server, response headers on a client.</summary>
+    public Task<List<HeaderField>> Headers => _headers.Task;
+
+    /// <summary>The peer's trailing header block, once the body ended (same as Headers for trailers-only).</summary>
+    public List<HeaderField>? Trailers => Volatile.Read(ref _trailers);
+
+    /// <summary>The peer's DATA, in order; completes at END_STREAM, faults on reset or a lost connection.</summary>
+    public PipeReader Body => _inbound.Reader;
+
+    /// <summary>Fires when the peer resets the stream or the connection goes away.</summary>
+    public CancellationToken Aborted => _aborted.Token;
+
+    public Exception? AbortReason { get; private set; }
+
+    /// <summary>Send credit; guarded by the connection's lock.</summary>
+    internal long SendWindow { get; set; }
+
+    internal bool LocalEnded { get; set; }
+
+    internal bool RemoteEnded { get; set; }
+
+    internal bool IsReset => Volatile.Read(ref _reset) != 0;
+
+    public Task SendHeadersAsync(IReadOnlyList<HeaderField> fields, bool endStream, CancellationToken cancellationToken = default) =>
+        _connection.SendHeadersAsync(this, fields, endStream, cancellationToken);
+
+    /// <summary>Sends one length-prefixed gRPC message (serialized straight into the connection's output when it fits one frame).</summary>
+    public Task SendMessageAsync(IMessage message, int size, bool endStream, CancellationToken cancellationToken = default) =>
+        _connection.SendMessageAsync(this, message, size, endStream, cancellationToken);
+
+    /// <summary>Half-closes: an empty DATA frame with END_STREAM.</summary>
+    public Task EndAsync(CancellationToken cancellationToken = default) =>
+        _connection.SendDataAsync(this, ReadOnlyMemory<byte>.Empty, endStream: true, cancellationToken);
+
+    /// <summary>Sends RST_STREAM (once) and fails the local reader with <paramref name="reason"/>.</summary>
+    public void Reset(Http2ErrorCode code, Exception? reason = null)
+    {
+        if (Interlocked.Exchange(ref _reset, 1) != 0)
+        {
+            return;
+        }
+        Fail(reason ?? new Http2StreamException(code, $"Stream reset locally ({code})."));
+        _connection.OnLocalReset(this, code);
+    }
+
+    /// <summary>Credits consumed body bytes back to the peer's send window.</summary>
+    public void Consumed(int bytes)
+    {
+        if (bytes <= 0)
+        {
+            return;
+        }
+        _connection.CreditConnection(bytes);
+        if (RemoteEnded)
+        {
+            return;
+        }
+        var pending = Interlocked.Add(ref _unacknowledged, bytes);
+        if (pending >= _connection.Limits.StreamWindow / 2 && Interlocked.CompareExchange(ref _unacknowledged, 0, pending) == pending)
+        {
+            Interlocked.Add(ref _receiveWindow, pending);
+            _connection.SendWindowUpdate(Id, pending);
+        }
+    }
+
+    // ---- called by the connection's read loop ----
+
+    internal void OnHeaders(List<HeaderField> fields, bool endStream)
+    {
+        if (!_headers.TrySetResult(fields))
+        {
+            Volatile.Write(ref _trailers, fields);
+        }
+        else if (endStream)
+        {
+            Volatile.Write(ref _trailers, fields);
+        }
+        if (endStream)
+        {
+            OnRemoteEnd();
+        }
+    }
+
+    /// <summary>False when the DATA overran the stream's window (the caller resets the stream).</summary>
+    internal bool OnData(in ReadOnlySequence<byte> data, int frameLength, bool endStream)
+    {
+        if (Interlocked.Add(ref _receiveWindow, -frameLength) < 0)
+        {
+            return false;
+        }
+        if (!data.IsEmpty && !IsReset)
+        {
+            try
+            {
+                var length = (int)data.Length;
+                data.CopyTo(_inbound.Writer.GetSpan(length));
+                _inbound.Writer.Advance(length);
+                _ = _inbound.Writer.FlushAsync();
+            }
+            catch (InvalidOperationException)
+            {
+                // Reset locally while the frame arrived; nobody reads it any more.
+            }
+        }
+        if (endStream)
+        {
+            OnRemoteEnd();
+        }
+        return true;
+    }
+
+    internal void OnRemoteEnd()
+    {
+        RemoteEnded = true;
+        _inbound.Writer.Complete();
+    }
+
+    /// <summary>The peer reset the stream or the connection ended.</summary>
+    internal void Fail(Exception reason)
+    {
+        AbortReason ??= reason;
+        _headers.TrySetException(reason);
+        _inbound.Writer.Complete(reason);
+        try
+        {
+            _aborted.Cancel();
+        }
+        catch (AggregateException)
+        {
+            // A callback threw; the stream is failing anyway.
+        }
+    }
+
+    internal void MarkReset() => Interlocked.Exchange(ref _reset, 1);
+}
