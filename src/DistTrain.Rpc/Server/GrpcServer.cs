@@ -61,7 +61,7 @@ public sealed partial class GrpcServer : IAsyncDisposable
         builder.WebHost.UseKestrelHttpsConfiguration();
         // Read as soon as the socket is readable instead of first waiting with a zero-byte read:
         // one receive call per block instead of two, at the price of a block per idle connection.
-        builder.WebHost.UseSockets(sockets => { sockets.WaitForDataBeforeAllocatingBuffer = false; sockets.UnsafePreferInlineScheduling = true; });
+        builder.WebHost.UseSockets(sockets => sockets.WaitForDataBeforeAllocatingBuffer = false);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             KestrelTuning.Apply(kestrel, options);
