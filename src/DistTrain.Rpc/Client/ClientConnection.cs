@@ -87,7 +87,7 @@ internal sealed class ClientConnection(Uri address, GrpcChannelOptions options, 
         var transport = new DuplexPipe(
             PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 256 * 1024, minimumReadSize: 64 * 1024)),
             PipeWriter.Create(stream, new StreamPipeWriterOptions(minimumBufferSize: 64 * 1024)));
-        return new Http2Connection(transport, isServer: false, _limits, address.GetLeftPart(UriPartial.Authority), logger);
+        return new Http2Connection(transport, isServer: false, _limits, address.GetLeftPart(UriPartial.Authority), logger, contiguousFrames: true);
     }
 
     private async Task<Stream> AuthenticateAsync(Stream stream, CancellationToken cancellationToken)

@@ -19,6 +19,7 @@ internal sealed partial class Http2Connection : IAsyncDisposable
 
     private readonly IDuplexPipe _transport;
     private readonly bool _isServer;
+    private readonly bool _contiguousFrames;
     private readonly Func<Http2Stream, Task>? _onRequest;
     private readonly ILogger? _logger;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
@@ -47,8 +48,13 @@ internal sealed partial class Http2Connection : IAsyncDisposable
 
     private int _connectionUnacknowledged;
 
-    public Http2Connection(IDuplexPipe transport, bool isServer, Http2Limits limits, string peer, ILogger? logger, Func<Http2Stream, Task>? onRequest = null)
+    /// <param name="contiguousFrames">
+    /// Ask the output for a whole DATA frame at once: right for a stream-backed pipe (one buffer,
+    /// one write), wrong for a pooled-block pipe such as Kestrel's (an unpooled allocation each time).
+    /// </param>
+    public Http2Connection(IDuplexPipe transport, bool isServer, Http2Limits limits, string peer, ILogger? logger, Func<Http2Stream, Task>? onRequest = null, bool contiguousFrames = false)
     {
+        _contiguousFrames = contiguousFrames;
         _transport = transport;
         _isServer = isServer;
         Limits = limits;
@@ -271,7 +277,7 @@ internal sealed partial class Http2Connection : IAsyncDisposable
                 ThrowIfStreamClosed(stream);
                 var output = _transport.Output;
                 // Ask for the whole frame at once, so it lands in one buffer and leaves in one write.
-                var header = output.GetSpan(FrameHeader.Size + total);
+                var header = output.GetSpan(FrameHeader.Size + (_contiguousFrames ? total : MessageFrameHeaderSize));
                 new FrameHeader(total, FrameType.Data, endStream ? FrameFlags.EndStream : (byte)0, stream.Id).Write(header);
                 header[FrameHeader.Size] = 0;
                 BinaryPrimitives.WriteUInt32BigEndian(header[(FrameHeader.Size + 1)..], (uint)size);

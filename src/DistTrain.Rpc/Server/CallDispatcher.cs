@@ -1,13 +1,11 @@
-using System.Globalization;
-using System.Net.Sockets;
+using DistTrain.Rpc.Http2;
 using DistTrain.Rpc.Wire;
-using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 
 namespace DistTrain.Rpc;
 
 /// <summary>
-/// Kestrel's request delegate: checks that a request is a gRPC call we may serve (HTTP method,
+/// Runs each new HTTP/2 stream: checks that it is a gRPC call we may serve (HTTP method,
 /// content type, bearer token, method name, encoding, timeout) and runs it.
 /// </summary>
 internal sealed partial class CallDispatcher(
@@ -17,49 +15,56 @@ internal sealed partial class CallDispatcher(
 {
     private readonly BearerTokenCheck? _tokenCheck = string.IsNullOrEmpty(options.AuthToken) ? null : new BearerTokenCheck(options.AuthToken);
 
-    public async Task HandleAsync(HttpContext http)
+    public async Task HandleAsync(Http2Stream stream, string peer)
     {
-        var request = http.Request;
-        var response = http.Response;
-        var peer = Peer(http);
-        var method = request.Path.Value ?? string.Empty;
-        if (!HttpMethods.IsPost(request.Method))
+        try
+        {
+            await DispatchAsync(stream, peer).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or OperationCanceledException or InvalidOperationException)
+        {
+            // The stream or connection went away while we answered; nothing is left to tell.
+            stream.Reset(Http2ErrorCode.Cancel);
+        }
+    }
+
+    private async Task DispatchAsync(Http2Stream stream, string peer)
+    {
+        var request = await stream.Headers.ConfigureAwait(false);
+        var method = Find(request, ":path") ?? string.Empty;
+        if (Find(request, ":method") != "POST")
         {
             LogRejected(logger, method, peer, "HTTP method is not POST");
-            response.StatusCode = StatusCodes.Status405MethodNotAllowed;
+            await EndAsync(stream, ResponseHeaders.HttpError(405)).ConfigureAwait(false);
             return;
         }
-        if (!GrpcHeaders.IsGrpcContentType(request.ContentType))
+        if (!GrpcHeaders.IsGrpcContentType(Find(request, "content-type")))
         {
             LogRejected(logger, method, peer, "content-type is not application/grpc");
-            response.StatusCode = StatusCodes.Status415UnsupportedMediaType;
+            await EndAsync(stream, ResponseHeaders.HttpError(415)).ConfigureAwait(false);
             return;
         }
-        response.ContentType = GrpcHeaders.ContentType;
-        response.Headers[GrpcHeaders.AcceptEncoding] = GrpcHeaders.IdentityEncoding;
-
         // Authentication first, so an unauthenticated client cannot probe which methods exist.
         if (_tokenCheck is not null
             && !method.StartsWith(GrpcHeaders.HealthServicePrefix, StringComparison.Ordinal)
-            && !_tokenCheck.Accepts(request.Headers.Authorization.ToString() is { Length: > 0 } auth ? auth : null))
+            && !_tokenCheck.Accepts(Find(request, GrpcHeaders.Authorization)))
         {
-            Reject(http, method, peer, StatusCode.Unauthenticated, "Missing or invalid bearer token.");
+            await RejectAsync(stream, method, peer, StatusCode.Unauthenticated, "Missing or invalid bearer token.").ConfigureAwait(false);
             return;
         }
         if (!methods.TryGetValue(method, out var serverMethod))
         {
-            Reject(http, method, peer, StatusCode.Unimplemented, $"Method is unimplemented: {method}");
+            await RejectAsync(stream, method, peer, StatusCode.Unimplemented, $"Method is unimplemented: {method}").ConfigureAwait(false);
             return;
         }
-        var encoding = request.Headers[GrpcHeaders.Encoding].ToString();
+        var encoding = Find(request, GrpcHeaders.Encoding) ?? string.Empty;
         if (encoding.Length > 0 && !encoding.Equals(GrpcHeaders.IdentityEncoding, StringComparison.OrdinalIgnoreCase))
         {
-            Reject(http, method, peer, StatusCode.Unimplemented, $"Message encoding '{encoding}' is not supported; see grpc-accept-encoding.");
+            await RejectAsync(stream, method, peer, StatusCode.Unimplemented, $"Message encoding '{encoding}' is not supported; see grpc-accept-encoding.").ConfigureAwait(false);
             return;
         }
         TimeSpan? timeout = null;
-        var timeoutText = request.Headers[GrpcHeaders.Timeout].ToString();
-        if (timeoutText.Length > 0)
+        if (Find(request, GrpcHeaders.Timeout) is { Length: > 0 } timeoutText)
         {
             if (GrpcTimeout.TryParse(timeoutText, out var parsed))
             {
@@ -71,53 +76,58 @@ internal sealed partial class CallDispatcher(
             }
         }
 
-        using var call = new ServerCall(http, method, peer, RequestMetadata(request), timeout, options, logger);
+        using var call = new ServerCall(stream, method, peer, RequestMetadata(request), timeout, options, logger);
         await call.RunAsync(serverMethod).ConfigureAwait(false);
     }
 
     /// <summary>Trailers-only response: the status goes in the only headers frame.</summary>
-    private void Reject(HttpContext http, string method, string peer, StatusCode code, string detail)
+    private Task RejectAsync(Http2Stream stream, string method, string peer, StatusCode code, string detail)
     {
         LogRejectedWithStatus(logger, method, peer, code, detail);
-        http.Response.Headers[GrpcHeaders.Status] = ((int)code).ToString(CultureInfo.InvariantCulture);
-        http.Response.Headers[GrpcHeaders.Message] = StatusMessageEncoding.Encode(detail);
+        return EndAsync(stream, ResponseHeaders.Final(code, detail, trailersOnly: true));
     }
 
-    private static Metadata RequestMetadata(HttpRequest request)
+    private static async Task EndAsync(Http2Stream stream, IReadOnlyList<HeaderField> headers)
+    {
+        await stream.SendHeadersAsync(headers, endStream: true).ConfigureAwait(false);
+        if (!stream.RemoteEnded)
+        {
+            // Whatever the client still sends is not wanted.
+            stream.Reset(Http2ErrorCode.NoError);
+        }
+    }
+
+    private static string? Find(List<HeaderField> fields, string name)
+    {
+        foreach (var field in fields)
+        {
+            if (field.Name == name)
+            {
+                return field.Value;
+            }
+        }
+        return null;
+    }
+
+    private static Metadata RequestMetadata(List<HeaderField> request)
     {
         var metadata = new Metadata();
-        foreach (var header in request.Headers)
+        foreach (var (name, value) in request)
         {
-            if (GrpcHeaders.IsReserved(header.Key) || header.Key.EndsWith("-bin", StringComparison.OrdinalIgnoreCase))
+            if (GrpcHeaders.IsReserved(name) || name.EndsWith("-bin", StringComparison.OrdinalIgnoreCase))
             {
                 continue;
             }
-            foreach (var value in header.Value)
+            try
             {
-                if (value is not null)
-                {
-                    metadata.Add(header.Key, value);
-                }
+                metadata.Add(name, value);
+            }
+            catch (ArgumentException)
+            {
+                // A header name Metadata cannot hold is not ours to pass on.
             }
         }
         return metadata;
-    }
-
-    private static string Peer(HttpContext http)
-    {
-        var connection = http.Connection;
-        if (connection.RemoteIpAddress is not { } address)
-        {
-            return "unknown";
-        }
-        if (address.IsIPv4MappedToIPv6)
-        {
-            address = address.MapToIPv4();
-        }
-        var port = connection.RemotePort.ToString(CultureInfo.InvariantCulture);
-        return address.AddressFamily == AddressFamily.InterNetworkV6
-            ? $"ipv6:[{address}]:{port}"
-            : $"ipv4:{address}:{port}";
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Rejected request {Method} from {Peer}: {Reason}")]

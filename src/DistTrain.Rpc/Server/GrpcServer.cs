@@ -10,7 +10,8 @@ using Microsoft.Extensions.Logging;
 namespace DistTrain.Rpc;
 
 /// <summary>
-/// A gRPC server on Kestrel: HTTP/2 only (h2c for http://, ALPN h2 for https://), serving the
+/// A gRPC server on Kestrel: Kestrel accepts connections (and does TLS with ALPN h2 for
+/// https://); HTTP/2 itself is ours (<see cref="Http2.Http2Connection"/>), serving the
 /// registered methods plus grpc.health.v1.Health.
 /// </summary>
 public sealed partial class GrpcServer : IAsyncDisposable
@@ -62,9 +63,12 @@ public sealed partial class GrpcServer : IAsyncDisposable
         // Read as soon as the socket is readable instead of first waiting with a zero-byte read:
         // one receive call per block instead of two, at the price of a block per idle connection.
         builder.WebHost.UseSockets(sockets => sockets.WaitForDataBeforeAllocatingBuffer = false);
+        var limits = Http2.Http2Limits.ForMessages(options.MaxReceiveMessageSize);
+        var dispatcher = new CallDispatcher(methods, options, logger);
+        var connections = new GrpcConnectionHandler(dispatcher, limits, loggerFactory.CreateLogger("DistTrain.Rpc.Http2"));
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
-            KestrelTuning.Apply(kestrel, options);
+            KestrelTuning.Apply(kestrel, limits);
             void Configure(ListenOptions listen)
             {
                 listen.Protocols = HttpProtocols.Http2;
@@ -72,6 +76,8 @@ public sealed partial class GrpcServer : IAsyncDisposable
                 {
                     listen.UseHttps(certificate);
                 }
+                // Terminal: Kestrel's own HTTP layer never sees these connections.
+                listen.Run(connections.OnConnectedAsync);
             }
             if (endpoint.IsLocalhost && endpoint.Port != 0)
             {
@@ -84,8 +90,6 @@ public sealed partial class GrpcServer : IAsyncDisposable
             }
         });
         var app = builder.Build();
-        var dispatcher = new CallDispatcher(methods, options, logger);
-        app.Run(dispatcher.HandleAsync);
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
 
         var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault()

@@ -3,29 +3,20 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 namespace DistTrain.Rpc;
 
 /// <summary>
-/// Kestrel limits for long-lived gRPC streams carrying ~1 MB messages: HTTP/2 windows large
-/// enough that a whole message is in flight without waiting for WINDOW_UPDATEs, no body size
-/// or minimum data-rate limits (a training stream may be idle between rounds), keep-alive pings
-/// to notice dead peers.
+/// Kestrel settings for connections whose HTTP/2 we speak ourselves: transport buffers that
+/// hold a whole frame (the read loop waits for complete frames, so pausing the socket below a
+/// frame's size would stall it), and no data-rate limits (a training stream may be idle between rounds).
 /// </summary>
 internal static class KestrelTuning
 {
-    public static void Apply(KestrelServerOptions kestrel, GrpcServerOptions options)
+    public static void Apply(KestrelServerOptions kestrel, Http2.Http2Limits limits)
     {
         kestrel.AddServerHeader = false;
-        var limits = kestrel.Limits;
-        limits.MaxRequestBodySize = null;
-        limits.MinRequestBodyDataRate = null;
-        limits.MinResponseDataRate = null;
-
-        var http2 = limits.Http2;
-        var window = Math.Clamp(2L * options.MaxReceiveMessageSize, 1L << 20, 1L << 30);
-        http2.InitialStreamWindowSize = (int)window;
-        http2.InitialConnectionWindowSize = (int)Math.Min(2 * window, int.MaxValue);
-        // Larger frames from clients that honour it mean fewer frame headers per message.
-        http2.MaxFrameSize = (1 << 24) - 1;
-        http2.MaxStreamsPerConnection = 256;
-        http2.KeepAlivePingDelay = TimeSpan.FromSeconds(60);
-        http2.KeepAlivePingTimeout = TimeSpan.FromSeconds(30);
+        var kestrelLimits = kestrel.Limits;
+        var buffer = 2L * limits.MaxFrameSize + (64 * 1024);
+        kestrelLimits.MaxRequestBufferSize = buffer;
+        kestrelLimits.MaxResponseBufferSize = buffer;
+        kestrelLimits.MinRequestBodyDataRate = null;
+        kestrelLimits.MinResponseDataRate = null;
     }
 }

@@ -1,14 +1,14 @@
 using System.Globalization;
+using DistTrain.Rpc.Http2;
 using DistTrain.Rpc.Wire;
 using Google.Protobuf;
-using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 
 namespace DistTrain.Rpc;
 
 /// <summary>
-/// One call on the server: reads length-prefixed requests from the HTTP/2 request body, writes
-/// responses into the response body, and ends with the grpc-status trailer (or trailers-only
+/// One call on the server: reads length-prefixed requests from the HTTP/2 stream, writes
+/// responses after the response headers, and ends with the grpc-status trailer (or trailers-only
 /// headers when nothing was sent). Ends the call itself with DEADLINE_EXCEEDED when the
 /// client's deadline passes, even if the handler ignores its token.
 /// </summary>
@@ -17,7 +17,7 @@ internal sealed partial class ServerCall : IDisposable
     // CancellationTokenSource timers top out near 49 days; longer deadlines are left to the client.
     private static readonly TimeSpan LongestTimer = TimeSpan.FromDays(30);
 
-    private readonly HttpContext _http;
+    private readonly Http2Stream _stream;
     private readonly int _maxReceiveMessageSize;
     private readonly int _maxSendMessageSize;
     private readonly ILogger _logger;
@@ -25,11 +25,12 @@ internal sealed partial class ServerCall : IDisposable
     private readonly CancellationTokenSource? _deadlineTimer;
     private readonly CancellationTokenSource _callCancellation;
     private bool _finished;
+    private bool _headersSent;
     private Task? _deadlineFinish;
 
-    public ServerCall(HttpContext http, string method, string peer, Metadata headers, TimeSpan? timeout, GrpcServerOptions options, ILogger logger)
+    public ServerCall(Http2Stream stream, string method, string peer, Metadata headers, TimeSpan? timeout, GrpcServerOptions options, ILogger logger)
     {
-        _http = http;
+        _stream = stream;
         _maxReceiveMessageSize = options.MaxReceiveMessageSize;
         _maxSendMessageSize = options.MaxSendMessageSize;
         _logger = logger;
@@ -43,8 +44,8 @@ internal sealed partial class ServerCall : IDisposable
             }
         }
         _callCancellation = _deadlineTimer is null
-            ? CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted)
-            : CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, _deadlineTimer.Token);
+            ? CancellationTokenSource.CreateLinkedTokenSource(stream.Aborted)
+            : CancellationTokenSource.CreateLinkedTokenSource(stream.Aborted, _deadlineTimer.Token);
         Context = new ServerCallContext(method, peer, headers, deadline, _callCancellation.Token);
     }
 
@@ -72,7 +73,7 @@ internal sealed partial class ServerCall : IDisposable
             // Already reported and logged when the deadline fired.
             (code, detail) = (StatusCode.DeadlineExceeded, "Deadline Exceeded");
         }
-        catch (Exception e) when (_http.RequestAborted.IsCancellationRequested)
+        catch (Exception e) when (_stream.Aborted.IsCancellationRequested)
         {
             // The client reset the stream or the connection dropped: nobody is left to tell.
             LogCancelledByClient(_logger, Context.Method, Context.Peer, e.GetType().Name);
@@ -93,7 +94,7 @@ internal sealed partial class ServerCall : IDisposable
         {
             await deadlineFinish.ConfigureAwait(false);
         }
-        if (code != StatusCode.Cancelled || !_http.RequestAborted.IsCancellationRequested)
+        if (code != StatusCode.Cancelled || !_stream.Aborted.IsCancellationRequested)
         {
             await FinishAsync(code, detail).ConfigureAwait(false);
         }
@@ -117,64 +118,18 @@ internal sealed partial class ServerCall : IDisposable
     }
 
     /// <summary>
-    /// Reads the next request message straight from Kestrel's buffers; (false, default) when the
-    /// client half-closed at a message boundary.
+    /// Reads the next request message straight from the received buffers; (false, default) when
+    /// the client half-closed at a message boundary.
     /// </summary>
     public async Task<(bool Found, T? Message)> ReadMessageAsync<T>(MessageParser<T> parser, CancellationToken cancellationToken)
         where T : IMessage<T>
     {
         using var linked = Link(cancellationToken);
         var token = linked?.Token ?? _callCancellation.Token;
-        var reader = _http.Request.BodyReader;
-        while (true)
-        {
-            var result = await reader.ReadAsync(token).ConfigureAwait(false);
-            var buffer = result.Buffer;
-            if (buffer.Length >= MessageFrame.HeaderSize)
-            {
-                int length;
-                try
-                {
-                    length = MessageFrame.ReadLength(buffer, _maxReceiveMessageSize);
-                }
-                catch
-                {
-                    reader.AdvanceTo(buffer.Start);
-                    throw;
-                }
-                if (buffer.Length - MessageFrame.HeaderSize >= length)
-                {
-                    var payload = buffer.Slice(MessageFrame.HeaderSize, length);
-                    T message;
-                    try
-                    {
-                        message = parser.ParseFrom(payload);
-                    }
-                    catch (InvalidProtocolBufferException e)
-                    {
-                        reader.AdvanceTo(buffer.Start);
-                        throw new RpcException(StatusCode.Internal, "Failed to deserialize the request message.", e);
-                    }
-                    reader.AdvanceTo(payload.End);
-                    return (true, message);
-                }
-            }
-            if (result.IsCompleted)
-            {
-                reader.AdvanceTo(buffer.End);
-                if (buffer.IsEmpty)
-                {
-                    return (false, default);
-                }
-                throw new RpcException(StatusCode.Internal, "Incomplete message: the request stream ended inside a message.");
-            }
-            // Examined-but-not-consumed still opens the HTTP/2 flow-control window, so a message
-            // larger than the window keeps arriving while we wait for all of it.
-            reader.AdvanceTo(buffer.Start, buffer.End);
-        }
+        return await PipeMessageReader.ReadAsync(_stream, parser, _maxReceiveMessageSize, "request", token).ConfigureAwait(false);
     }
 
-    /// <summary>Serializes straight into Kestrel's response pipe: no intermediate buffer.</summary>
+    /// <summary>Sends the response headers with the first message; the message is serialized straight into the connection's output.</summary>
     public async Task WriteMessageAsync<T>(T message, CancellationToken cancellationToken)
         where T : IMessage<T>
     {
@@ -194,15 +149,12 @@ internal sealed partial class ServerCall : IDisposable
                     ? new RpcException(StatusCode.DeadlineExceeded, "Deadline Exceeded")
                     : new InvalidOperationException("The call has already finished.");
             }
-            var writer = _http.Response.BodyWriter;
-            MessageFrame.WriteHeader(writer.GetSpan(MessageFrame.HeaderSize), size);
-            writer.Advance(MessageFrame.HeaderSize);
-            message.WriteTo(writer);
-            var flush = await writer.FlushAsync(token).ConfigureAwait(false);
-            if (flush.IsCanceled)
+            if (!_headersSent)
             {
-                throw new OperationCanceledException(token);
+                await _stream.SendHeadersAsync(ResponseHeaders.Start, endStream: false, token).ConfigureAwait(false);
+                _headersSent = true;
             }
+            await _stream.SendMessageAsync(message, size, endStream: false, token).ConfigureAwait(false);
         }
         finally
         {
@@ -221,26 +173,12 @@ internal sealed partial class ServerCall : IDisposable
                 return;
             }
             _finished = true;
-            var response = _http.Response;
-            var status = ((int)code).ToString(CultureInfo.InvariantCulture);
-            if (!response.HasStarted)
+            await _stream.SendHeadersAsync(ResponseHeaders.Final(code, detail, trailersOnly: !_headersSent), endStream: true).ConfigureAwait(false);
+            if (!_stream.RemoteEnded)
             {
-                // Trailers-only: the status rides in the headers frame that ends the stream.
-                response.Headers[GrpcHeaders.Status] = status;
-                if (detail.Length > 0)
-                {
-                    response.Headers[GrpcHeaders.Message] = StatusMessageEncoding.Encode(detail);
-                }
+                // The client may still be sending; NO_ERROR tells it the answer is complete.
+                _stream.Reset(Http2ErrorCode.NoError, new RpcException(code, detail));
             }
-            else
-            {
-                response.AppendTrailer(GrpcHeaders.Status, status);
-                if (detail.Length > 0)
-                {
-                    response.AppendTrailer(GrpcHeaders.Message, StatusMessageEncoding.Encode(detail));
-                }
-            }
-            await response.CompleteAsync().ConfigureAwait(false);
         }
         catch (Exception e) when (e is IOException or OperationCanceledException or InvalidOperationException)
         {
