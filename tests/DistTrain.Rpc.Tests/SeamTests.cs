@@ -92,34 +92,6 @@ public sealed class SeamTests
     }
 
     [Fact]
-    public void Kestrel_block_pool_reuses_blocks_and_keeps_a_bounded_number()
-    {
-        using var pool = new LargeBlockMemoryPool();
-        var first = pool.Rent(100);
-        Assert.Equal(LargeBlockMemoryPool.BlockSize, first.Memory.Length);
-        first.Memory.Span[0] = 42;
-        first.Dispose();
-        first.Dispose();
-        using (var again = pool.Rent())
-        {
-            Assert.Equal(42, again.Memory.Span[0]);
-        }
-        using (var large = pool.Rent(LargeBlockMemoryPool.BlockSize + 1))
-        {
-            Assert.Equal(LargeBlockMemoryPool.BlockSize + 1, large.Memory.Length);
-        }
-
-        var rented = Enumerable.Range(0, LargeBlockMemoryPool.MaxRetainedBlocks + 10).Select(_ => pool.Rent()).ToList();
-        var arrays = rented.Select(block => System.Runtime.InteropServices.MemoryMarshal.TryGetArray<byte>(block.Memory, out var segment) ? segment.Array : null).ToHashSet();
-        Assert.Equal(rented.Count, arrays.Count);
-        rented.ForEach(block => block.Dispose());
-        var reused = Enumerable.Range(0, LargeBlockMemoryPool.MaxRetainedBlocks + 10)
-            .Select(_ => pool.Rent())
-            .Count(block => System.Runtime.InteropServices.MemoryMarshal.TryGetArray<byte>(block.Memory, out var segment) && arrays.Contains(segment.Array));
-        Assert.Equal(LargeBlockMemoryPool.MaxRetainedBlocks, reused);
-    }
-
-    [Fact]
     public void Rpc_exception_carries_status_and_detail()
     {
         var error = new RpcException(StatusCode.NotFound, "no such worker");

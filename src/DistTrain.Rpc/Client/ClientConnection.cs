@@ -1,4 +1,3 @@
-using System.IO.Pipelines;
 using System.Net.Security;
 using System.Security.Authentication;
 using System.Net.Sockets;
@@ -83,10 +82,7 @@ internal sealed class ClientConnection(Uri address, GrpcChannelOptions options, 
             var reason = e is OperationCanceledException ? $"no answer within {options.ConnectTimeout.TotalSeconds:0.#} s" : e.Message;
             throw new RpcException(StatusCode.Unavailable, $"Error connecting to {address.GetLeftPart(UriPartial.Authority)}: {reason}", e);
         }
-        // Reads of up to a whole ~1 MB frame at once; writes go straight through to the socket.
-        var transport = new DuplexPipe(
-            PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 256 * 1024, minimumReadSize: 64 * 1024)),
-            PipeWriter.Create(stream, new StreamPipeWriterOptions(minimumBufferSize: 64 * 1024)));
+        var transport = new StreamDuplexPipe(stream);
         return new Http2Connection(transport, isServer: false, _limits, address.GetLeftPart(UriPartial.Authority), logger, contiguousFrames: true);
     }
 
@@ -134,12 +130,5 @@ internal sealed class ClientConnection(Uri address, GrpcChannelOptions options, 
         {
             _connectLock.Release();
         }
-    }
-
-    private sealed class DuplexPipe(PipeReader input, PipeWriter output) : IDuplexPipe
-    {
-        public PipeReader Input { get; } = input;
-
-        public PipeWriter Output { get; } = output;
     }
 }

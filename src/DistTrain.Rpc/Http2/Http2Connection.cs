@@ -50,7 +50,7 @@ internal sealed partial class Http2Connection : IAsyncDisposable
 
     /// <param name="contiguousFrames">
     /// Ask the output for a whole DATA frame at once: right for a stream-backed pipe (one buffer,
-    /// one write), wrong for a pooled-block pipe such as Kestrel's (an unpooled allocation each time).
+    /// one write), wrong for a pipe of small pooled blocks (an unpooled allocation each time).
     /// </param>
     public Http2Connection(IDuplexPipe transport, bool isServer, Http2Limits limits, string peer, ILogger? logger, Func<Http2Stream, Task>? onRequest = null, bool contiguousFrames = false)
     {

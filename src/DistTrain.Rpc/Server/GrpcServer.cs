@@ -1,28 +1,24 @@
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Connections;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.AspNetCore.Server.Kestrel.Core;
-using Microsoft.Extensions.DependencyInjection;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using DistTrain.Rpc.Http2;
 using Microsoft.Extensions.Logging;
 
 namespace DistTrain.Rpc;
 
 /// <summary>
-/// A gRPC server on Kestrel: Kestrel accepts connections (and does TLS with ALPN h2 for
-/// https://); HTTP/2 itself is ours (<see cref="Http2.Http2Connection"/>), serving the
-/// registered methods plus grpc.health.v1.Health.
+/// A gRPC server: HTTP/2 only (h2c for http://, TLS with ALPN h2 for https://), serving the
+/// registered methods plus grpc.health.v1.Health, on listening sockets of its own.
 /// </summary>
 public sealed partial class GrpcServer : IAsyncDisposable
 {
-    private readonly WebApplication _app;
+    private readonly ConnectionListener _listener;
     private readonly ILogger _logger;
     private int _stopped;
 
-    private GrpcServer(WebApplication app, Uri address, HealthService health, ILogger logger)
+    private GrpcServer(ConnectionListener listener, Uri address, HealthService health, ILogger logger)
     {
-        _app = app;
+        _listener = listener;
         Address = address;
         Health = health;
         _logger = logger;
@@ -33,7 +29,7 @@ public sealed partial class GrpcServer : IAsyncDisposable
 
     public HealthService Health { get; }
 
-    public static async Task<GrpcServer> StartAsync(
+    public static Task<GrpcServer> StartAsync(
         GrpcServerOptions options,
         ServiceRegistry services,
         ILoggerFactory loggerFactory,
@@ -44,6 +40,7 @@ public sealed partial class GrpcServer : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(loggerFactory);
         ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxReceiveMessageSize, 0);
         ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxSendMessageSize, 0);
+        cancellationToken.ThrowIfCancellationRequested();
         var endpoint = ListenEndpoint.Parse(options.ListenUrl);
         var certificate = endpoint.IsTls ? ServerCertificate.Load(options) : null;
         var logger = loggerFactory.CreateLogger<GrpcServer>();
@@ -52,51 +49,18 @@ public sealed partial class GrpcServer : IAsyncDisposable
         var methods = new Dictionary<string, ServerMethod>(services.Methods, StringComparer.Ordinal);
         health.Register(methods);
 
-        // The empty builder brings no configuration files, logging providers or default URLs:
-        // only Kestrel, with the caller's logger factory for Kestrel's own connection logs.
-        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
-        builder.Services.AddSingleton(loggerFactory);
-        builder.Services.AddSingleton(typeof(ILogger<>), typeof(Logger<>));
-        builder.Services.AddSingleton<IMemoryPoolFactory<byte>, LargeBlockMemoryPoolFactory>();
-        builder.WebHost.UseKestrelCore();
-        builder.WebHost.UseKestrelHttpsConfiguration();
-        // Read as soon as the socket is readable instead of first waiting with a zero-byte read:
-        // one receive call per block instead of two, at the price of a block per idle connection.
-        builder.WebHost.UseSockets(sockets => sockets.WaitForDataBeforeAllocatingBuffer = false);
-        var limits = Http2.Http2Limits.ForMessages(options.MaxReceiveMessageSize);
-        var dispatcher = new CallDispatcher(methods, options, logger);
-        var connections = new GrpcConnectionHandler(dispatcher, limits, loggerFactory.CreateLogger("DistTrain.Rpc.Http2"));
-        builder.WebHost.ConfigureKestrel(kestrel =>
-        {
-            KestrelTuning.Apply(kestrel, limits);
-            void Configure(ListenOptions listen)
-            {
-                listen.Protocols = HttpProtocols.Http2;
-                if (certificate is not null)
-                {
-                    listen.UseHttps(certificate);
-                }
-                // Terminal: Kestrel's own HTTP layer never sees these connections.
-                listen.Run(connections.OnConnectedAsync);
-            }
-            if (endpoint.IsLocalhost && endpoint.Port != 0)
-            {
-                kestrel.ListenLocalhost(endpoint.Port, Configure);
-            }
-            else
-            {
-                // Kestrel cannot pick one free port for both loopbacks, so localhost:0 means IPv4.
-                kestrel.Listen(endpoint.Address ?? System.Net.IPAddress.Loopback, endpoint.Port, Configure);
-            }
-        });
-        var app = builder.Build();
-        await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        var sockets = Bind(endpoint, options.ListenUrl);
+        var port = ((IPEndPoint)sockets[0].LocalEndPoint!).Port;
+        var host = endpoint.IsLocalhost
+            ? "localhost"
+            : endpoint.Address!.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{endpoint.Address}]" : endpoint.Address.ToString();
+        var address = new Uri($"{(endpoint.IsTls ? "https" : "http")}://{host}:{port.ToString(CultureInfo.InvariantCulture)}");
 
-        var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault()
-            ?? throw new InvalidOperationException("Kestrel reported no bound address.");
-        var address = new Uri(bound);
+        var dispatcher = new CallDispatcher(methods, options, logger);
+        var listener = new ConnectionListener(sockets, certificate, Http2Limits.ForMessages(options.MaxReceiveMessageSize), dispatcher, loggerFactory.CreateLogger("DistTrain.Rpc.Http2"));
+        listener.Start();
         LogStarted(logger, address, options.AuthToken is { Length: > 0 });
-        return new GrpcServer(app, address, health, logger);
+        return Task.FromResult(new GrpcServer(listener, address, health, logger));
     }
 
     /// <summary>
@@ -111,14 +75,44 @@ public sealed partial class GrpcServer : IAsyncDisposable
         }
         LogStopping(_logger, Address, grace);
         Health.Stop();
-        using var timeout = new CancellationTokenSource(grace);
-        await _app.StopAsync(timeout.Token).ConfigureAwait(false);
+        await _listener.StopAsync(grace).ConfigureAwait(false);
     }
 
-    public async ValueTask DisposeAsync()
+    public async ValueTask DisposeAsync() => await StopAsync(TimeSpan.Zero).ConfigureAwait(false);
+
+    /// <summary>
+    /// localhost means both loopbacks (IPv4 only for port 0, which cannot be the same free port
+    /// on both); the IPv6 wildcard also accepts IPv4.
+    /// </summary>
+    private static List<Socket> Bind(ListenEndpoint endpoint, string url)
     {
-        await StopAsync(TimeSpan.Zero).ConfigureAwait(false);
-        await _app.DisposeAsync().ConfigureAwait(false);
+        var addresses = endpoint.IsLocalhost
+            ? endpoint.Port == 0 || !Socket.OSSupportsIPv6 ? [IPAddress.Loopback] : new[] { IPAddress.Loopback, IPAddress.IPv6Loopback }
+            : [endpoint.Address!];
+        var sockets = new List<Socket>();
+        try
+        {
+            foreach (var address in addresses)
+            {
+                var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+                sockets.Add(socket);
+                if (address.Equals(IPAddress.IPv6Any))
+                {
+                    socket.DualMode = true;
+                }
+                socket.Bind(new IPEndPoint(address, endpoint.Port));
+                socket.Listen(512);
+            }
+        }
+        catch (SocketException e)
+        {
+            foreach (var socket in sockets)
+            {
+                socket.Dispose();
+            }
+            throw new IOException($"Cannot listen on {url}: {e.Message}", e);
+        }
+        return sockets;
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "gRPC server listening on {Address} (bearer token required: {TokenRequired})")]

@@ -8,7 +8,7 @@ internal sealed record ListenEndpoint(bool IsTls, IPAddress? Address, bool IsLoc
     public static ListenEndpoint Parse(string url)
     {
         ArgumentException.ThrowIfNullOrEmpty(url);
-        // Uri cannot hold the wildcard hosts Kestrel users write; they mean every interface.
+        // Uri cannot hold the wildcard hosts ASP.NET users write; they mean every interface.
         var normalized = url.Replace("://*:", "://0.0.0.0:", StringComparison.Ordinal)
             .Replace("://+:", "://0.0.0.0:", StringComparison.Ordinal);
         if (!Uri.TryCreate(normalized, UriKind.Absolute, out var uri)
