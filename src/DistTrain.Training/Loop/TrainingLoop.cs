@@ -21,7 +21,7 @@ public sealed class TrainingLoop(TrainingConfiguration config, Dataset data, ISh
 
     private static readonly TimeSpan ProgressInterval = TimeSpan.FromSeconds(3);
 
-    /// <summary>Called on each progress line, for executors that add their own details.</summary>
+    /// <summary>Called on each progress line and after each epoch line, for executors that add their own details.</summary>
     public Action<ILogger>? ProgressDetails { get; init; }
 
     public static int MaxShardSamples(TrainingConfiguration config) =>
@@ -140,6 +140,8 @@ public sealed class TrainingLoop(TrainingConfiguration config, Dataset data, ISh
                 "Epoch {Epoch}/{Epochs} done: train loss {TrainLoss:0.0000} accuracy {TrainAccuracy:0.0000}, test loss {TestLoss:0.0000} accuracy {TestAccuracy:0.0000}, {Seconds:0.00} s, {SamplesPerSecond:0} samples/s, {Workers} workers",
                 metrics.Epoch, config.Epochs, metrics.TrainLoss, metrics.TrainAccuracy, metrics.TestLoss, metrics.TestAccuracy,
                 metrics.Seconds, metrics.SamplesPerSecond, executor.Workers);
+            // Per-worker totals at every epoch too: a short epoch may see no progress line.
+            ProgressDetails?.Invoke(logger);
             state.StartEpoch(state.Epoch + 1);
             outputs.WriteEpochFiles(state.History, config.Describe());
             WriteCheckpoint(outputs, fingerprint, state);
