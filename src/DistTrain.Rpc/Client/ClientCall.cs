@@ -76,11 +76,14 @@ internal sealed partial class ClientCall : IDisposable
     /// <summary>Fires on the caller's cancellation, the deadline, or <see cref="Cancel"/>.</summary>
     public CancellationToken Token => _cancellation.Token;
 
-    /// <summary>Connects if needed and sends the request headers; cancelling the call from now on resets the stream.</summary>
-    public async Task<Http2Stream> StartAsync()
+    /// <summary>
+    /// Connects if needed and sends the request headers (unflushed with <paramref name="flush"/>
+    /// false: they leave with the first message); cancelling the call from now on resets the stream.
+    /// </summary>
+    public async Task<Http2Stream> StartAsync(bool flush = true)
     {
         var connection = await _connection.GetAsync(Token).ConfigureAwait(false);
-        var stream = await connection.StartStreamAsync(_headers, endStream: false, Token).ConfigureAwait(false);
+        var stream = await connection.StartStreamAsync(_headers, endStream: false, Token, flush).ConfigureAwait(false);
         _stream = stream;
         _resetOnCancel = Token.Register(static state => ((ClientCall)state!).ResetStream(), this);
         return stream;

@@ -55,7 +55,7 @@ public sealed class GrpcChannel : IDisposable
         Http2Stream? stream = null;
         try
         {
-            stream = await call.StartAsync().ConfigureAwait(false);
+            stream = await call.StartAsync(flush: false).ConfigureAwait(false);
             await stream.SendMessageAsync(request, size, endStream: true, call.Token).ConfigureAwait(false);
             if (await call.ReadHeadersAsync(stream).ConfigureAwait(false) is { } ended)
             {

@@ -202,8 +202,12 @@ internal sealed partial class Http2Connection : IAsyncDisposable
 
     // ---------------------------------------------------------------- client: new streams
 
-    /// <summary>Client: opens a stream by sending its request headers (ids are assigned in send order).</summary>
-    public async Task<Http2Stream> StartStreamAsync(IReadOnlyList<HeaderField> headers, bool endStream, CancellationToken cancellationToken)
+    /// <summary>
+    /// Client: opens a stream by sending its request headers (ids are assigned in send order).
+    /// Without <paramref name="flush"/> the headers wait in the output buffer for the next
+    /// flush (the first message's), so both leave in one send.
+    /// </summary>
+    public async Task<Http2Stream> StartStreamAsync(IReadOnlyList<HeaderField> headers, bool endStream, CancellationToken cancellationToken, bool flush = true)
     {
         var block = EncodeHeaders(headers);
         await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -223,7 +227,10 @@ internal sealed partial class Http2Connection : IAsyncDisposable
                 stream.LocalEnded = endStream;
             }
             WriteHeaderFrames(stream.Id, block.WrittenSpan, endStream);
-            await FlushAsync().ConfigureAwait(false);
+            if (flush)
+            {
+                await FlushAsync().ConfigureAwait(false);
+            }
             return stream;
         }
         finally
@@ -246,7 +253,7 @@ internal sealed partial class Http2Connection : IAsyncDisposable
 
     // ---------------------------------------------------------------- sending
 
-    internal async Task SendHeadersAsync(Http2Stream stream, IReadOnlyList<HeaderField> fields, bool endStream, CancellationToken cancellationToken)
+    internal async Task SendHeadersAsync(Http2Stream stream, IReadOnlyList<HeaderField> fields, bool endStream, CancellationToken cancellationToken, bool flush = true)
     {
         var block = EncodeHeaders(fields);
         await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -254,7 +261,10 @@ internal sealed partial class Http2Connection : IAsyncDisposable
         {
             ThrowIfStreamClosed(stream);
             WriteHeaderFrames(stream.Id, block.WrittenSpan, endStream);
-            await FlushAsync().ConfigureAwait(false);
+            if (flush)
+            {
+                await FlushAsync().ConfigureAwait(false);
+            }
         }
         finally
         {
@@ -266,7 +276,12 @@ internal sealed partial class Http2Connection : IAsyncDisposable
         }
     }
 
-    internal async Task SendMessageAsync(Http2Stream stream, IMessage message, int size, bool endStream, CancellationToken cancellationToken)
+    /// <summary>
+    /// Sends one length-prefixed message. Without <paramref name="flush"/>, a message that fits
+    /// one frame waits in the output buffer for the caller's next frame (the trailers of a
+    /// unary call), saving a send; the caller must send something flushed next.
+    /// </summary>
+    internal async Task SendMessageAsync(Http2Stream stream, IMessage message, int size, bool endStream, CancellationToken cancellationToken, bool flush = true)
     {
         var total = MessageFrameHeaderSize + size;
         if (TryReserveWhole(stream, total))
@@ -283,7 +298,10 @@ internal sealed partial class Http2Connection : IAsyncDisposable
                 BinaryPrimitives.WriteUInt32BigEndian(header[(FrameHeader.Size + 1)..], (uint)size);
                 output.Advance(FrameHeader.Size + MessageFrameHeaderSize);
                 message.WriteTo(output);
-                await FlushAsync().ConfigureAwait(false);
+                if (flush)
+                {
+                    await FlushAsync().ConfigureAwait(false);
+                }
             }
             finally
             {

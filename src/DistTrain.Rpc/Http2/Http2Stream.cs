@@ -60,12 +60,13 @@ internal sealed class Http2Stream
 
     internal bool IsReset => Volatile.Read(ref _reset) != 0;
 
-    public Task SendHeadersAsync(IReadOnlyList<HeaderField> fields, bool endStream, CancellationToken cancellationToken = default) =>
-        _connection.SendHeadersAsync(this, fields, endStream, cancellationToken);
+    /// <summary>Sends a header block; without <paramref name="flush"/> it leaves with the next flushed frame.</summary>
+    public Task SendHeadersAsync(IReadOnlyList<HeaderField> fields, bool endStream, CancellationToken cancellationToken = default, bool flush = true) =>
+        _connection.SendHeadersAsync(this, fields, endStream, cancellationToken, flush);
 
     /// <summary>Sends one length-prefixed gRPC message (serialized straight into the connection's output when it fits one frame).</summary>
-    public Task SendMessageAsync(IMessage message, int size, bool endStream, CancellationToken cancellationToken = default) =>
-        _connection.SendMessageAsync(this, message, size, endStream, cancellationToken);
+    public Task SendMessageAsync(IMessage message, int size, bool endStream, CancellationToken cancellationToken = default, bool flush = true) =>
+        _connection.SendMessageAsync(this, message, size, endStream, cancellationToken, flush);
 
     /// <summary>Half-closes: an empty DATA frame with END_STREAM.</summary>
     public Task EndAsync(CancellationToken cancellationToken = default) =>

@@ -130,7 +130,8 @@ internal sealed partial class ServerCall : IDisposable
     }
 
     /// <summary>Sends the response headers with the first message; the message is serialized straight into the connection's output.</summary>
-    public async Task WriteMessageAsync<T>(T message, CancellationToken cancellationToken)
+    /// <param name="flush">False when the status follows at once (unary calls): message and trailers leave in one send.</param>
+    public async Task WriteMessageAsync<T>(T message, CancellationToken cancellationToken, bool flush = true)
         where T : IMessage<T>
     {
         var size = message.CalculateSize();
@@ -151,10 +152,11 @@ internal sealed partial class ServerCall : IDisposable
             }
             if (!_headersSent)
             {
-                await _stream.SendHeadersAsync(ResponseHeaders.Start, endStream: false, token).ConfigureAwait(false);
+                // Unflushed: the headers leave together with the message.
+                await _stream.SendHeadersAsync(ResponseHeaders.Start, endStream: false, token, flush: false).ConfigureAwait(false);
                 _headersSent = true;
             }
-            await _stream.SendMessageAsync(message, size, endStream: false, token).ConfigureAwait(false);
+            await _stream.SendMessageAsync(message, size, endStream: false, token, flush).ConfigureAwait(false);
         }
         finally
         {

@@ -18,7 +18,8 @@ internal sealed class UnaryServerMethod<TRequest, TResponse>(
     {
         var request = await call.ReadSingleMessageAsync(parser).ConfigureAwait(false);
         var response = await handler(request, call.Context).ConfigureAwait(false);
-        await call.WriteMessageAsync(response, CancellationToken.None).ConfigureAwait(false);
+        // The status follows at once; it flushes both.
+        await call.WriteMessageAsync(response, CancellationToken.None, flush: false).ConfigureAwait(false);
     }
 }
 
