@@ -82,8 +82,8 @@ internal sealed class ClientConnection(Uri address, GrpcChannelOptions options, 
             var reason = e is OperationCanceledException ? $"no answer within {options.ConnectTimeout.TotalSeconds:0.#} s" : e.Message;
             throw new RpcException(StatusCode.Unavailable, $"Error connecting to {address.GetLeftPart(UriPartial.Authority)}: {reason}", e);
         }
-        var transport = new StreamDuplexPipe(stream);
-        return new Http2Connection(transport, isServer: false, _limits, address.GetLeftPart(UriPartial.Authority), logger, contiguousFrames: true);
+        var transport = new Http2Transport(stream);
+        return new Http2Connection(transport, isServer: false, _limits, address.GetLeftPart(UriPartial.Authority), logger);
     }
 
     private async Task<Stream> AuthenticateAsync(Stream stream, CancellationToken cancellationToken)

@@ -7,22 +7,21 @@ namespace DistTrain.Rpc.Http2;
 /// <summary>The read loop: parses frames from the transport and applies them.</summary>
 internal sealed partial class Http2Connection
 {
+    /// <summary>DATA frames larger than this are read straight into their stream's buffer.</summary>
+    private const int DirectDataSize = 16 * 1024;
+
     private async Task ReadClientPrefaceAsync()
     {
         var input = _transport.Input;
-        var result = await input.ReadAtLeastAsync(Preface.Length).ConfigureAwait(false);
-        var buffer = result.Buffer;
-        if (buffer.Length < Preface.Length)
+        if (!await input.FillAsync(Preface.Length).ConfigureAwait(false))
         {
-            input.AdvanceTo(buffer.End);
             throw new Http2ConnectionException(Http2ErrorCode.ProtocolError, "The connection ended before the HTTP/2 client preface.");
         }
-        Span<byte> received = stackalloc byte[Preface.Length];
-        buffer.Slice(0, Preface.Length).CopyTo(received);
-        input.AdvanceTo(buffer.GetPosition(Preface.Length));
-        if (!received.SequenceEqual(Preface))
+        var received = input.Peek(Preface.Length).ToArray();
+        input.Consume(Preface.Length);
+        if (!received.AsSpan().SequenceEqual(Preface))
         {
-            var http1 = received.IndexOf(" HTTP/1."u8) >= 0 || received.StartsWith("GET "u8) || received.StartsWith("POST "u8);
+            var http1 = received.AsSpan().IndexOf(" HTTP/1."u8) >= 0 || received.AsSpan().StartsWith("GET "u8) || received.AsSpan().StartsWith("POST "u8);
             throw new Http2ConnectionException(Http2ErrorCode.ProtocolError, http1
                 ? "Expected HTTP/2 but received HTTP/1.1; gRPC needs HTTP/2 (h2c prior knowledge on http://)."
                 : "Invalid HTTP/2 client preface: this is not an HTTP/2 client.");
@@ -34,52 +33,88 @@ internal sealed partial class Http2Connection
         var input = _transport.Input;
         while (true)
         {
-            var result = await input.ReadAsync().ConfigureAwait(false);
-            var buffer = result.Buffer;
-            try
+            if (!await input.FillAsync(FrameHeader.Size).ConfigureAwait(false))
             {
-                while (TryReadFrame(ref buffer, out var header, out var payload))
-                {
-                    await HandleFrameAsync(header, payload).ConfigureAwait(false);
-                }
-            }
-            finally
-            {
-                input.AdvanceTo(buffer.Start, buffer.End);
-            }
-            if (result.IsCompleted || result.IsCanceled)
-            {
-                if (!buffer.IsEmpty)
+                if (input.Buffered > 0)
                 {
                     throw new Http2ConnectionException(Http2ErrorCode.ProtocolError, "The connection ended inside a frame.");
                 }
                 return;
             }
+            var header = FrameHeader.Read(input.Peek(FrameHeader.Size));
+            if (header.Length > Limits.MaxFrameSize)
+            {
+                throw new Http2ConnectionException(Http2ErrorCode.FrameSizeError, $"A {header.Type} frame of {header.Length} bytes exceeds the maximum frame size {Limits.MaxFrameSize}.");
+            }
+            input.Consume(FrameHeader.Size);
+            if (header.Type == FrameType.Data && header.Length > DirectDataSize && _settingsReceived && _continuationStreamId == 0)
+            {
+                await ReadLargeDataAsync(header).ConfigureAwait(false);
+                continue;
+            }
+            if (!await input.FillAsync(header.Length).ConfigureAwait(false))
+            {
+                throw new Http2ConnectionException(Http2ErrorCode.ProtocolError, "The connection ended inside a frame.");
+            }
+            await HandleFrameAsync(header, input.PeekSequence(header.Length)).ConfigureAwait(false);
+            input.Consume(header.Length);
         }
     }
 
-    private bool TryReadFrame(ref ReadOnlySequence<byte> buffer, out FrameHeader header, out ReadOnlySequence<byte> payload)
+    /// <summary>
+    /// A large DATA frame: the same checks as <see cref="OnData"/>, but the payload goes from
+    /// the socket straight into the stream's body buffer.
+    /// </summary>
+    private async Task ReadLargeDataAsync(FrameHeader header)
     {
-        header = default;
-        payload = default;
-        if (buffer.Length < FrameHeader.Size)
+        if (header.StreamId == 0)
         {
-            return false;
+            throw new Http2ConnectionException(Http2ErrorCode.ProtocolError, "DATA frame on stream 0.");
         }
-        Span<byte> bytes = stackalloc byte[FrameHeader.Size];
-        buffer.Slice(0, FrameHeader.Size).CopyTo(bytes);
-        header = FrameHeader.Read(bytes);
-        if (header.Length > Limits.MaxFrameSize)
+        var input = _transport.Input;
+        var padding = 0;
+        var prefix = 0;
+        if (header.Has(FrameFlags.Padded))
         {
-            throw new Http2ConnectionException(Http2ErrorCode.FrameSizeError, $"A {header.Type} frame of {header.Length} bytes exceeds the maximum frame size {Limits.MaxFrameSize}.");
+            if (!await input.FillAsync(1).ConfigureAwait(false))
+            {
+                throw new Http2ConnectionException(Http2ErrorCode.ProtocolError, "The connection ended inside a frame.");
+            }
+            padding = input.Peek(1)[0];
+            input.Consume(1);
+            prefix = 1;
+            if (padding >= header.Length)
+            {
+                throw new Http2ConnectionException(Http2ErrorCode.ProtocolError, "Padding longer than the frame.");
+            }
         }
-        if (buffer.Length < FrameHeader.Size + header.Length)
+        var dataLength = header.Length - prefix - padding;
+        if (Interlocked.Add(ref _connectionReceiveWindow, -header.Length) < 0)
         {
-            return false;
+            throw new Http2ConnectionException(Http2ErrorCode.FlowControlError, "The peer sent more DATA than the connection window allows.");
         }
-        payload = buffer.Slice(FrameHeader.Size, header.Length);
-        buffer = buffer.Slice(payload.End);
-        return true;
+        CreditConnection(prefix + padding);
+        var stream = Lookup(header.StreamId, out var idle);
+        if (idle)
+        {
+            throw new Http2ConnectionException(Http2ErrorCode.ProtocolError, $"DATA frame on idle stream {header.StreamId}.");
+        }
+        var endStream = header.Has(FrameFlags.EndStream);
+        var accepted = stream is not null && !stream.RemoteEnded && await stream.ReceiveDataAsync(input, dataLength, header.Length, endStream).ConfigureAwait(false);
+        if (!accepted)
+        {
+            await input.SkipAsync(dataLength).ConfigureAwait(false);
+            CreditConnection(dataLength);
+            if (stream is not null && !stream.RemoteEnded)
+            {
+                stream.Reset(Http2ErrorCode.FlowControlError, new Http2StreamException(Http2ErrorCode.FlowControlError, "The peer overran the stream's flow-control window."));
+            }
+        }
+        await input.SkipAsync(padding).ConfigureAwait(false);
+        if (accepted && endStream)
+        {
+            OnRemoteEnd(stream!);
+        }
     }
 
     private async ValueTask HandleFrameAsync(FrameHeader header, ReadOnlySequence<byte> payload)

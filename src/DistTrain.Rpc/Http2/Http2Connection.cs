@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Buffers.Binary;
-using System.IO.Pipelines;
 using Google.Protobuf;
 using Microsoft.Extensions.Logging;
 
@@ -17,9 +16,8 @@ internal sealed partial class Http2Connection : IAsyncDisposable
 {
     private const int DefaultWindow = 65535;
 
-    private readonly IDuplexPipe _transport;
+    private readonly Http2Transport _transport;
     private readonly bool _isServer;
-    private readonly bool _contiguousFrames;
     private readonly Func<Http2Stream, Task>? _onRequest;
     private readonly ILogger? _logger;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
@@ -48,13 +46,8 @@ internal sealed partial class Http2Connection : IAsyncDisposable
 
     private int _connectionUnacknowledged;
 
-    /// <param name="contiguousFrames">
-    /// Ask the output for a whole DATA frame at once: right for a stream-backed pipe (one buffer,
-    /// one write), wrong for a pipe of small pooled blocks (an unpooled allocation each time).
-    /// </param>
-    public Http2Connection(IDuplexPipe transport, bool isServer, Http2Limits limits, string peer, ILogger? logger, Func<Http2Stream, Task>? onRequest = null, bool contiguousFrames = false)
+    public Http2Connection(Http2Transport transport, bool isServer, Http2Limits limits, string peer, ILogger? logger, Func<Http2Stream, Task>? onRequest = null)
     {
-        _contiguousFrames = contiguousFrames;
         _transport = transport;
         _isServer = isServer;
         Limits = limits;
@@ -138,8 +131,7 @@ internal sealed partial class Http2Connection : IAsyncDisposable
     {
         try
         {
-            await _transport.Output.CompleteAsync().ConfigureAwait(false);
-            await _transport.Input.CompleteAsync().ConfigureAwait(false);
+            await _transport.CloseAsync().ConfigureAwait(false);
         }
         catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException or OperationCanceledException)
         {
@@ -169,8 +161,7 @@ internal sealed partial class Http2Connection : IAsyncDisposable
         {
             stream.Fail(reason);
         }
-        _transport.Output.CancelPendingFlush();
-        _transport.Input.CancelPendingRead();
+        _transport.Abort();
         _closed.TrySetResult();
     }
 
@@ -292,7 +283,7 @@ internal sealed partial class Http2Connection : IAsyncDisposable
                 ThrowIfStreamClosed(stream);
                 var output = _transport.Output;
                 // Ask for the whole frame at once, so it lands in one buffer and leaves in one write.
-                var header = output.GetSpan(FrameHeader.Size + (_contiguousFrames ? total : MessageFrameHeaderSize));
+                var header = output.GetSpan(FrameHeader.Size + total);
                 new FrameHeader(total, FrameType.Data, endStream ? FrameFlags.EndStream : (byte)0, stream.Id).Write(header);
                 header[FrameHeader.Size] = 0;
                 BinaryPrimitives.WriteUInt32BigEndian(header[(FrameHeader.Size + 1)..], (uint)size);

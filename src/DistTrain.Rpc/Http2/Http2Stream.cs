@@ -128,19 +128,50 @@ internal sealed class Http2Stream
         {
             return false;
         }
-        if (!data.IsEmpty && !IsReset)
+        if (!data.IsEmpty && BeginWrite())
+        {
+            var length = (int)data.Length;
+            data.CopyTo(_inbound.Writer.GetSpan(length));
+            _inbound.Writer.Advance(length);
+            _ = _inbound.Writer.FlushAsync();
+            EndWrite();
+        }
+        if (endStream)
+        {
+            OnRemoteEnd();
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// A large DATA payload read from the socket straight into the body buffer. False when it
+    /// overran the stream's window (nothing was read; the caller skips it and resets the stream).
+    /// </summary>
+    internal async ValueTask<bool> ReceiveDataAsync(FrameInput input, int dataLength, int frameLength, bool endStream)
+    {
+        if (Interlocked.Add(ref _receiveWindow, -frameLength) < 0)
+        {
+            return false;
+        }
+        if (BeginWrite())
         {
             try
             {
-                var length = (int)data.Length;
-                data.CopyTo(_inbound.Writer.GetSpan(length));
-                _inbound.Writer.Advance(length);
+                var destination = _inbound.Writer.GetMemory(dataLength);
+                await input.ReadExactlyAsync(destination[..dataLength]).ConfigureAwait(false);
+                _inbound.Writer.Advance(dataLength);
                 _ = _inbound.Writer.FlushAsync();
             }
-            catch (InvalidOperationException)
+            finally
             {
-                // Reset locally while the frame arrived; nobody reads it any more.
+                EndWrite();
             }
+        }
+        else
+        {
+            // Failed or reset: nobody reads it, but it still counts against the connection window.
+            await input.SkipAsync(dataLength).ConfigureAwait(false);
+            _connection.CreditConnection(dataLength);
         }
         if (endStream)
         {
@@ -152,7 +183,11 @@ internal sealed class Http2Stream
     internal void OnRemoteEnd()
     {
         RemoteEnded = true;
-        _inbound.Writer.Complete();
+        if (BeginWrite())
+        {
+            _writeState = Completed;
+            _inbound.Writer.Complete();
+        }
     }
 
     /// <summary>The peer reset the stream or the connection ended.</summary>
@@ -160,7 +195,25 @@ internal sealed class Http2Stream
     {
         AbortReason ??= reason;
         _headers.TrySetException(reason);
-        _inbound.Writer.Complete(reason);
+        // The read loop may be reading into the body buffer right now: then it completes the
+        // pipe when it is done, rather than the buffer being released under it.
+        while (true)
+        {
+            var state = Volatile.Read(ref _writeState);
+            if (state == Idle && Interlocked.CompareExchange(ref _writeState, Completed, Idle) == Idle)
+            {
+                _inbound.Writer.Complete(reason);
+                break;
+            }
+            if (state == Writing && Interlocked.CompareExchange(ref _writeState, CompleteAfterWrite, Writing) == Writing)
+            {
+                break;
+            }
+            if (state is Completed or CompleteAfterWrite)
+            {
+                break;
+            }
+        }
         try
         {
             _aborted.Cancel();
@@ -168,6 +221,26 @@ internal sealed class Http2Stream
         catch (AggregateException)
         {
             // A callback threw; the stream is failing anyway.
+        }
+    }
+
+    private const int Idle = 0;
+    private const int Writing = 1;
+    private const int Completed = 2;
+    private const int CompleteAfterWrite = 3;
+
+    private int _writeState;
+
+    /// <summary>Read loop only: false when the body is already completed (failed, reset or ended).</summary>
+    private bool BeginWrite() => Interlocked.CompareExchange(ref _writeState, Writing, Idle) == Idle;
+
+    private void EndWrite()
+    {
+        if (Interlocked.CompareExchange(ref _writeState, Idle, Writing) != Writing)
+        {
+            // Failed while we wrote.
+            _writeState = Completed;
+            _inbound.Writer.Complete(AbortReason);
         }
     }
 

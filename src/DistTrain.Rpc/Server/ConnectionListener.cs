@@ -120,16 +120,21 @@ internal sealed partial class ConnectionListener(
             await stream.DisposeAsync().ConfigureAwait(false);
             return;
         }
-        var transport = new StreamDuplexPipe(stream);
-        var connection = new Http2Connection(transport, isServer: true, limits, peer, logger, s => dispatcher.HandleAsync(s, peer), contiguousFrames: true);
+        var transport = new Http2Transport(stream);
+        var connection = new Http2Connection(transport, isServer: true, limits, peer, logger, s => dispatcher.HandleAsync(s, peer));
+        bool stopping;
         lock (_sync)
         {
-            if (_stopping)
+            stopping = _stopping;
+            if (!stopping)
             {
-                transport.Close();
-                return;
+                _connections.Add(connection);
             }
-            _connections.Add(connection);
+        }
+        if (stopping)
+        {
+            await transport.CloseAsync().ConfigureAwait(false);
+            return;
         }
         try
         {
