@@ -6,11 +6,11 @@ using Microsoft.Extensions.Logging;
 namespace DistTrain.Rpc.Http2;
 
 /// <summary>
-/// One HTTP/2 connection (RFC 9113), client or server end, over a duplex pipe: the frame read
-/// loop, SETTINGS, flow control both ways, PING, RST_STREAM, GOAWAY and the stream table.
-/// Written for few streams carrying large messages: a message that fits the peer's frame size
-/// and windows goes out as one DATA frame serialized straight into the transport's buffer, and
-/// a received DATA frame is copied once, into its stream's pipe.
+/// One HTTP/2 connection (RFC 9113), client or server end, over a socket or TLS stream: the
+/// frame read loop, SETTINGS, flow control both ways, PING, RST_STREAM, GOAWAY and the stream
+/// table. Written for few streams carrying large messages: a message that fits the peer's frame
+/// size and windows goes out as one DATA frame serialized straight into the send buffer, and a
+/// large received DATA payload is read from the socket straight into its stream's buffer.
 /// </summary>
 internal sealed partial class Http2Connection : IAsyncDisposable
 {
