@@ -73,6 +73,9 @@ public sealed class HealthService
         {
             Task changed;
             ServingStatus current;
+            // Read before the status: Stop() sets every status before it cancels, so a stop seen
+            // here means the status read next is the final one and gets sent.
+            var stopping = _stopping.IsCancellationRequested;
             lock (_gate)
             {
                 changed = _changed.Task;
@@ -84,7 +87,7 @@ public sealed class HealthService
                 await responses.WriteAsync(new HealthCheckResponse { Status = current }, context.CancellationToken).ConfigureAwait(false);
                 sent = current;
             }
-            if (_stopping.IsCancellationRequested)
+            if (stopping)
             {
                 return;
             }
