@@ -97,7 +97,7 @@ public sealed class PythonClientInteropTests(PythonInterop python) : IClassFixtu
     public async Task Expired_deadline_is_deadline_exceeded_and_cancels_the_handler()
     {
         await using var server = await TestServer.StartAsync();
-        var result = await python.RunClientAsync("--target", Target(server), "--scenario", "sleep", "--millis", "20000", "--timeout", "0.3");
+        var result = await python.RunClientAsync("--target", Target(server), "--scenario", "sleep", "--millis", "20000", "--timeout", "1");
         Assert.Equal("DEADLINE_EXCEEDED", result.GetProperty("code").GetString());
         Assert.True(await server.Echo.HandlerCancelled.Task.WaitAsync(TimeSpan.FromSeconds(5)));
         var deadline = server.Echo.LastContext!.Deadline;

@@ -12,7 +12,7 @@ namespace DistTrain.Rpc;
 /// https://), shared by all calls, and replaced by a new one when it fails or the server sends
 /// GOAWAY.
 /// </summary>
-internal sealed class ClientConnection(Uri address, GrpcChannelOptions options, ILogger? logger) : IAsyncDisposable
+internal sealed class ClientConnection(Uri address, GrpcChannelOptions options, ILogger? logger)
 {
     private static readonly SslApplicationProtocol[] Http2Only = [SslApplicationProtocol.Http2];
 
@@ -45,6 +45,12 @@ internal sealed class ClientConnection(Uri address, GrpcChannelOptions options, 
             var connection = await ConnectAsync(cancellationToken).ConfigureAwait(false);
             _ = connection.RunAsync();
             Volatile.Write(ref _current, connection);
+            if (Volatile.Read(ref _disposed))
+            {
+                // Closed while we connected.
+                connection.Abort(new Http2StreamException(Http2ErrorCode.Cancel, "The channel was disposed.", connectionLost: true));
+                ObjectDisposedException.ThrowIf(true, this);
+            }
             if (current is not null && current.ActiveStreams == 0)
             {
                 await current.DisposeAsync().ConfigureAwait(false);
@@ -115,20 +121,13 @@ internal sealed class ClientConnection(Uri address, GrpcChannelOptions options, 
         return ssl;
     }
 
-    public async ValueTask DisposeAsync()
+    /// <summary>
+    /// Closes the connection without waiting on the network (no GOAWAY): disposing must not
+    /// block a thread-pool thread on a peer that does not read.
+    /// </summary>
+    public void Close()
     {
-        await _connectLock.WaitAsync().ConfigureAwait(false);
-        try
-        {
-            _disposed = true;
-            if (_current is { } current)
-            {
-                await current.DisposeAsync().ConfigureAwait(false);
-            }
-        }
-        finally
-        {
-            _connectLock.Release();
-        }
+        Volatile.Write(ref _disposed, true);
+        Volatile.Read(ref _current)?.Abort(new Http2StreamException(Http2ErrorCode.Cancel, "The channel was disposed.", connectionLost: true));
     }
 }

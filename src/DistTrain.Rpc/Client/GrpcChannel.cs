@@ -102,5 +102,6 @@ public sealed class GrpcChannel : IDisposable
             new ClientResponseStream<TResponse>(stream, parser, _options.MaxReceiveMessageSize));
     }
 
-    public void Dispose() => _connection.DisposeAsync().AsTask().GetAwaiter().GetResult();
+    /// <summary>Closes the connection at once: calls still running fail with UNAVAILABLE.</summary>
+    public void Dispose() => _connection.Close();
 }
