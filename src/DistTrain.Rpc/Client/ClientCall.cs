@@ -115,7 +115,7 @@ internal sealed partial class ClientCall : IDisposable
     public async Task<RpcException?> ReadHeadersAsync(Http2Stream stream)
     {
         var headers = await stream.Headers.WaitAsync(Token).ConfigureAwait(false);
-        var status = Find(headers, ":status");
+        var status = HeaderFields.Find(headers, ":status");
         if (status != "200")
         {
             var code = int.TryParse(status, NumberStyles.None, CultureInfo.InvariantCulture, out var http)
@@ -127,7 +127,7 @@ internal sealed partial class ClientCall : IDisposable
         {
             return trailersOnly;
         }
-        var contentType = Find(headers, "content-type");
+        var contentType = HeaderFields.Find(headers, "content-type");
         if (!GrpcHeaders.IsGrpcContentType(contentType))
         {
             return new RpcException(StatusCode.Unknown, $"Bad gRPC response: content-type '{contentType}'.");
@@ -187,21 +187,9 @@ internal sealed partial class ClientCall : IDisposable
         };
     }
 
-    private static string? Find(List<HeaderField> fields, string name)
-    {
-        foreach (var field in fields)
-        {
-            if (field.Name == name)
-            {
-                return field.Value;
-            }
-        }
-        return null;
-    }
-
     private static RpcException? ReadStatus(List<HeaderField> fields)
     {
-        if (Find(fields, GrpcHeaders.Status) is not { } statusText)
+        if (HeaderFields.Find(fields, GrpcHeaders.Status) is not { } statusText)
         {
             return null;
         }
@@ -209,7 +197,7 @@ internal sealed partial class ClientCall : IDisposable
         {
             return new RpcException(StatusCode.Unknown, $"Unparseable grpc-status '{statusText}'.");
         }
-        var message = Find(fields, GrpcHeaders.Message) is { } text ? StatusMessageEncoding.Decode(text) : string.Empty;
+        var message = HeaderFields.Find(fields, GrpcHeaders.Message) is { } text ? StatusMessageEncoding.Decode(text) : string.Empty;
         return new RpcException((StatusCode)status, message);
     }
 

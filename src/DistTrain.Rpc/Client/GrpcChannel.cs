@@ -12,13 +12,11 @@ namespace DistTrain.Rpc;
 public sealed class GrpcChannel : IDisposable
 {
     private readonly ClientConnection _connection;
-    private readonly Uri _address;
     private readonly GrpcChannelOptions _options;
     private readonly ILogger? _logger;
 
     private GrpcChannel(Uri address, GrpcChannelOptions options)
     {
-        _address = address;
         _options = options;
         _logger = options.LoggerFactory?.CreateLogger<GrpcChannel>();
         _connection = new ClientConnection(address, options, _logger);
@@ -33,9 +31,6 @@ public sealed class GrpcChannel : IDisposable
         }
         return new GrpcChannel(uri, options ?? new GrpcChannelOptions());
     }
-
-    /// <summary>The server this channel talks to.</summary>
-    public Uri Address => _address;
 
     /// <summary>
     /// One request, one response. Throws <see cref="RpcException"/> with the server's status, or

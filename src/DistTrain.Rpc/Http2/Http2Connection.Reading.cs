@@ -7,9 +7,6 @@ namespace DistTrain.Rpc.Http2;
 /// <summary>The read loop: parses frames from the transport and applies them.</summary>
 internal sealed partial class Http2Connection
 {
-    /// <summary>DATA frames larger than this are read straight into their stream's buffer.</summary>
-    private const int DirectDataSize = 16 * 1024;
-
     private async Task ReadClientPrefaceAsync()
     {
         var input = _transport.Input;
@@ -47,9 +44,10 @@ internal sealed partial class Http2Connection
                 throw new Http2ConnectionException(Http2ErrorCode.FrameSizeError, $"A {header.Type} frame of {header.Length} bytes exceeds the maximum frame size {Limits.MaxFrameSize}.");
             }
             input.Consume(FrameHeader.Size);
-            if (header.Type == FrameType.Data && header.Length > DirectDataSize && _settingsReceived && _continuationStreamId == 0)
+            CheckFrameOrder(header);
+            if (header.Type == FrameType.Data)
             {
-                await ReadLargeDataAsync(header).ConfigureAwait(false);
+                await ReadDataAsync(header).ConfigureAwait(false);
                 continue;
             }
             if (!await input.FillAsync(header.Length).ConfigureAwait(false))
@@ -62,10 +60,10 @@ internal sealed partial class Http2Connection
     }
 
     /// <summary>
-    /// A large DATA frame: the same checks as <see cref="OnData"/>, but the payload goes from
-    /// the socket straight into the stream's body buffer.
+    /// A DATA frame: flow-control and stream checks, then the payload goes from the socket (or
+    /// what is already buffered) straight into the stream's body buffer.
     /// </summary>
-    private async Task ReadLargeDataAsync(FrameHeader header)
+    private async Task ReadDataAsync(FrameHeader header)
     {
         if (header.StreamId == 0)
         {
@@ -117,7 +115,7 @@ internal sealed partial class Http2Connection
         }
     }
 
-    private async ValueTask HandleFrameAsync(FrameHeader header, ReadOnlySequence<byte> payload)
+    private void CheckFrameOrder(FrameHeader header)
     {
         if (!_settingsReceived && header.Type != FrameType.Settings)
         {
@@ -127,11 +125,12 @@ internal sealed partial class Http2Connection
         {
             throw new Http2ConnectionException(Http2ErrorCode.ProtocolError, "Expected a CONTINUATION frame.");
         }
+    }
+
+    private async ValueTask HandleFrameAsync(FrameHeader header, ReadOnlySequence<byte> payload)
+    {
         switch (header.Type)
         {
-            case FrameType.Data:
-                OnData(header, payload);
-                break;
             case FrameType.Headers:
                 OnHeaders(header, payload);
                 break;
@@ -158,43 +157,6 @@ internal sealed partial class Http2Connection
             default:
                 // PRIORITY and unknown frame types are ignored (RFC 9113 sections 5.5, 6.3).
                 break;
-        }
-    }
-
-    private void OnData(FrameHeader header, ReadOnlySequence<byte> payload)
-    {
-        if (header.StreamId == 0)
-        {
-            throw new Http2ConnectionException(Http2ErrorCode.ProtocolError, "DATA frame on stream 0.");
-        }
-        var data = StripPadding(header, payload);
-        if (Interlocked.Add(ref _connectionReceiveWindow, -header.Length) < 0)
-        {
-            throw new Http2ConnectionException(Http2ErrorCode.FlowControlError, "The peer sent more DATA than the connection window allows.");
-        }
-        // Padding is consumed at once; the data itself when the reader takes it.
-        CreditConnection(header.Length - (int)data.Length);
-        var stream = Lookup(header.StreamId, out var idle);
-        if (idle)
-        {
-            throw new Http2ConnectionException(Http2ErrorCode.ProtocolError, $"DATA frame on idle stream {header.StreamId}.");
-        }
-        if (stream is null || stream.RemoteEnded)
-        {
-            // A stream we reset or finished: the bytes still count against the connection window.
-            CreditConnection((int)data.Length);
-            return;
-        }
-        var endStream = header.Has(FrameFlags.EndStream);
-        if (!stream.OnData(data, header.Length, endStream))
-        {
-            CreditConnection((int)data.Length);
-            stream.Reset(Http2ErrorCode.FlowControlError, new Http2StreamException(Http2ErrorCode.FlowControlError, "The peer overran the stream's flow-control window."));
-            return;
-        }
-        if (endStream)
-        {
-            OnRemoteEnd(stream);
         }
     }
 

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using DistTrain.Rpc.Wire;
 using Google.Protobuf;
 using Microsoft.Extensions.Logging;
 
@@ -244,28 +245,10 @@ internal sealed partial class Http2Connection : IAsyncDisposable
 
     // ---------------------------------------------------------------- sending
 
-    internal async Task SendHeadersAsync(Http2Stream stream, IReadOnlyList<HeaderField> fields, bool endStream, CancellationToken cancellationToken, bool flush = true)
-    {
-        var block = EncodeHeaders(fields);
-        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            ThrowIfStreamClosed(stream);
-            WriteHeaderFrames(stream.Id, block.WrittenSpan, endStream);
-            if (flush)
-            {
-                await FlushAsync().ConfigureAwait(false);
-            }
-        }
-        finally
-        {
-            _writeLock.Release();
-        }
-        if (endStream)
-        {
-            OnLocalEnd(stream);
-        }
-    }
+    internal Task SendHeadersAsync(Http2Stream stream, IReadOnlyList<HeaderField> fields, bool endStream, CancellationToken cancellationToken, bool flush = true) =>
+        WriteStreamFramesAsync(stream, (Block: EncodeHeaders(fields), EndStream: endStream),
+            static (connection, s, state) => connection.WriteHeaderFrames(s.Id, state.Block.WrittenSpan, state.EndStream),
+            endStream, flush, cancellationToken);
 
     /// <summary>
     /// Sends one length-prefixed message. Without <paramref name="flush"/>, a message that fits
@@ -274,43 +257,28 @@ internal sealed partial class Http2Connection : IAsyncDisposable
     /// </summary>
     internal async Task SendMessageAsync(Http2Stream stream, IMessage message, int size, bool endStream, CancellationToken cancellationToken, bool flush = true)
     {
-        var total = MessageFrameHeaderSize + size;
+        var total = MessageFrame.HeaderSize + size;
         if (TryReserveWhole(stream, total))
         {
-            await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
-            try
+            await WriteStreamFramesAsync(stream, (Message: message, Size: size, EndStream: endStream), static (connection, s, state) =>
             {
-                ThrowIfStreamClosed(stream);
-                var output = _transport.Output;
+                var output = connection._transport.Output;
+                var total = MessageFrame.HeaderSize + state.Size;
                 // Ask for the whole frame at once, so it lands in one buffer and leaves in one write.
                 var header = output.GetSpan(FrameHeader.Size + total);
-                new FrameHeader(total, FrameType.Data, endStream ? FrameFlags.EndStream : (byte)0, stream.Id).Write(header);
-                header[FrameHeader.Size] = 0;
-                BinaryPrimitives.WriteUInt32BigEndian(header[(FrameHeader.Size + 1)..], (uint)size);
-                output.Advance(FrameHeader.Size + MessageFrameHeaderSize);
-                message.WriteTo(output);
-                if (flush)
-                {
-                    await FlushAsync().ConfigureAwait(false);
-                }
-            }
-            finally
-            {
-                _writeLock.Release();
-            }
-            if (endStream)
-            {
-                OnLocalEnd(stream);
-            }
+                new FrameHeader(total, FrameType.Data, state.EndStream ? FrameFlags.EndStream : (byte)0, s.Id).Write(header);
+                MessageFrame.WriteHeader(header[FrameHeader.Size..], state.Size);
+                output.Advance(FrameHeader.Size + MessageFrame.HeaderSize);
+                state.Message.WriteTo(output);
+            }, endStream, flush, cancellationToken).ConfigureAwait(false);
             return;
         }
         // Larger than a frame or the open window: serialize once, then send as credit allows.
         var buffer = ArrayPool<byte>.Shared.Rent(total);
         try
         {
-            buffer[0] = 0;
-            BinaryPrimitives.WriteUInt32BigEndian(buffer.AsSpan(1), (uint)size);
-            message.WriteTo(buffer.AsSpan(MessageFrameHeaderSize, size));
+            MessageFrame.WriteHeader(buffer, size);
+            message.WriteTo(buffer.AsSpan(MessageFrame.HeaderSize, size));
             await SendDataAsync(stream, buffer.AsMemory(0, total), endStream, cancellationToken).ConfigureAwait(false);
         }
         finally
@@ -324,21 +292,36 @@ internal sealed partial class Http2Connection : IAsyncDisposable
         do
         {
             var length = data.IsEmpty ? 0 : await ReserveAsync(stream, data.Length, cancellationToken).ConfigureAwait(false);
-            var last = length == data.Length;
-            await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
-            try
-            {
-                ThrowIfStreamClosed(stream);
-                WriteFrame(new FrameHeader(length, FrameType.Data, last && endStream ? FrameFlags.EndStream : (byte)0, stream.Id), data.Span[..length]);
-                await FlushAsync().ConfigureAwait(false);
-            }
-            finally
-            {
-                _writeLock.Release();
-            }
+            var end = endStream && length == data.Length;
+            await WriteStreamFramesAsync(stream, (Chunk: data[..length], EndStream: end),
+                static (connection, s, state) => connection.WriteFrame(
+                    new FrameHeader(state.Chunk.Length, FrameType.Data, state.EndStream ? FrameFlags.EndStream : (byte)0, s.Id), state.Chunk.Span),
+                end, flush: true, cancellationToken).ConfigureAwait(false);
             data = data[length..];
         }
         while (!data.IsEmpty);
+    }
+
+    /// <summary>
+    /// The one way a stream's frames go out: under the write lock, only while the stream may
+    /// still send, flushed unless the caller batches; END_STREAM ends the local side.
+    /// </summary>
+    private async Task WriteStreamFramesAsync<TState>(Http2Stream stream, TState state, Action<Http2Connection, Http2Stream, TState> write, bool endStream, bool flush, CancellationToken cancellationToken)
+    {
+        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            ThrowIfStreamClosed(stream);
+            write(this, stream, state);
+            if (flush)
+            {
+                await FlushAsync().ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
         if (endStream)
         {
             OnLocalEnd(stream);
@@ -607,8 +590,6 @@ internal sealed partial class Http2Connection : IAsyncDisposable
             // A peer that does not read cannot be told; closing the socket tells it enough.
         }
     }
-
-    private const int MessageFrameHeaderSize = 5;
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "HTTP/2 connection error {ErrorCode} with {Peer}: {Detail}")]
     private static partial void LogConnectionError(ILogger logger, Http2ErrorCode errorCode, string peer, string detail);

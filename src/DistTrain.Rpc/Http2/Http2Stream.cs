@@ -121,30 +121,8 @@ internal sealed class Http2Stream
         }
     }
 
-    /// <summary>False when the DATA overran the stream's window (the caller resets the stream).</summary>
-    internal bool OnData(in ReadOnlySequence<byte> data, int frameLength, bool endStream)
-    {
-        if (Interlocked.Add(ref _receiveWindow, -frameLength) < 0)
-        {
-            return false;
-        }
-        if (!data.IsEmpty && BeginWrite())
-        {
-            var length = (int)data.Length;
-            data.CopyTo(_inbound.Writer.GetSpan(length));
-            _inbound.Writer.Advance(length);
-            _ = _inbound.Writer.FlushAsync();
-            EndWrite();
-        }
-        if (endStream)
-        {
-            OnRemoteEnd();
-        }
-        return true;
-    }
-
     /// <summary>
-    /// A large DATA payload read from the socket straight into the body buffer. False when it
+    /// A DATA payload read from the socket (or the frame buffer) straight into the body buffer. False when it
     /// overran the stream's window (nothing was read; the caller skips it and resets the stream).
     /// </summary>
     internal async ValueTask<bool> ReceiveDataAsync(FrameInput input, int dataLength, int frameLength, bool endStream)

@@ -31,14 +31,14 @@ internal sealed partial class CallDispatcher(
     private async Task DispatchAsync(Http2Stream stream, string peer)
     {
         var request = await stream.Headers.ConfigureAwait(false);
-        var method = Find(request, ":path") ?? string.Empty;
-        if (Find(request, ":method") != "POST")
+        var method = HeaderFields.Find(request, ":path") ?? string.Empty;
+        if (HeaderFields.Find(request, ":method") != "POST")
         {
             LogRejected(logger, method, peer, "HTTP method is not POST");
             await EndAsync(stream, ResponseHeaders.HttpError(405)).ConfigureAwait(false);
             return;
         }
-        if (!GrpcHeaders.IsGrpcContentType(Find(request, "content-type")))
+        if (!GrpcHeaders.IsGrpcContentType(HeaderFields.Find(request, "content-type")))
         {
             LogRejected(logger, method, peer, "content-type is not application/grpc");
             await EndAsync(stream, ResponseHeaders.HttpError(415)).ConfigureAwait(false);
@@ -47,7 +47,7 @@ internal sealed partial class CallDispatcher(
         // Authentication first, so an unauthenticated client cannot probe which methods exist.
         if (_tokenCheck is not null
             && !method.StartsWith(GrpcHeaders.HealthServicePrefix, StringComparison.Ordinal)
-            && !_tokenCheck.Accepts(Find(request, GrpcHeaders.Authorization)))
+            && !_tokenCheck.Accepts(HeaderFields.Find(request, GrpcHeaders.Authorization)))
         {
             await RejectAsync(stream, method, peer, StatusCode.Unauthenticated, "Missing or invalid bearer token.").ConfigureAwait(false);
             return;
@@ -57,14 +57,14 @@ internal sealed partial class CallDispatcher(
             await RejectAsync(stream, method, peer, StatusCode.Unimplemented, $"Method is unimplemented: {method}").ConfigureAwait(false);
             return;
         }
-        var encoding = Find(request, GrpcHeaders.Encoding) ?? string.Empty;
+        var encoding = HeaderFields.Find(request, GrpcHeaders.Encoding) ?? string.Empty;
         if (encoding.Length > 0 && !encoding.Equals(GrpcHeaders.IdentityEncoding, StringComparison.OrdinalIgnoreCase))
         {
             await RejectAsync(stream, method, peer, StatusCode.Unimplemented, $"Message encoding '{encoding}' is not supported; see grpc-accept-encoding.").ConfigureAwait(false);
             return;
         }
         TimeSpan? timeout = null;
-        if (Find(request, GrpcHeaders.Timeout) is { Length: > 0 } timeoutText)
+        if (HeaderFields.Find(request, GrpcHeaders.Timeout) is { Length: > 0 } timeoutText)
         {
             if (GrpcTimeout.TryParse(timeoutText, out var parsed))
             {
@@ -95,18 +95,6 @@ internal sealed partial class CallDispatcher(
             // Whatever the client still sends is not wanted.
             stream.Reset(Http2ErrorCode.NoError);
         }
-    }
-
-    private static string? Find(List<HeaderField> fields, string name)
-    {
-        foreach (var field in fields)
-        {
-            if (field.Name == name)
-            {
-                return field.Value;
-            }
-        }
-        return null;
     }
 
     private static Metadata RequestMetadata(List<HeaderField> request)
