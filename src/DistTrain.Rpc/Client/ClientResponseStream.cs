@@ -7,7 +7,7 @@ namespace DistTrain.Rpc;
 /// The response side of a client streaming call. MoveNext returns false when the call ended
 /// with OK and throws <see cref="RpcException"/> with the final status otherwise.
 /// </summary>
-internal sealed class ClientResponseStream<T>(StreamingCall call, MessageParser<T> parser, int maxReceiveMessageSize) : IAsyncStreamReader<T>
+internal sealed class ClientResponseStream<T>(StreamingCall call, MessageReader<T> parser, int maxReceiveMessageSize) : IAsyncStreamReader<T>
     where T : IMessage<T>
 {
     private Http2Stream? _stream;

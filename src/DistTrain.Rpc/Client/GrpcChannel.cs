@@ -32,11 +32,17 @@ public sealed class GrpcChannel : IDisposable
         return new GrpcChannel(uri, options ?? new GrpcChannelOptions());
     }
 
+    /// <summary>One request, one response, parsed by protobuf's parser (see the overload below).</summary>
+    public Task<TResponse> UnaryAsync<TRequest, TResponse>(string method, TRequest request, MessageParser<TResponse> parser, CallOptions options = default)
+        where TRequest : IMessage<TRequest>
+        where TResponse : IMessage<TResponse> =>
+        UnaryAsync(method, request, (MessageReader<TResponse>)parser, options);
+
     /// <summary>
     /// One request, one response. Throws <see cref="RpcException"/> with the server's status, or
     /// UNAVAILABLE when the server cannot be reached, DEADLINE_EXCEEDED, CANCELLED.
     /// </summary>
-    public async Task<TResponse> UnaryAsync<TRequest, TResponse>(string method, TRequest request, MessageParser<TResponse> parser, CallOptions options = default)
+    public async Task<TResponse> UnaryAsync<TRequest, TResponse>(string method, TRequest request, MessageReader<TResponse> parser, CallOptions options = default)
         where TRequest : IMessage<TRequest>
         where TResponse : IMessage<TResponse>
     {
@@ -86,7 +92,7 @@ public sealed class GrpcChannel : IDisposable
     /// Opens a bidirectional stream. The call starts at once; dispose it to cancel it if it has
     /// not ended.
     /// </summary>
-    public DuplexStreamingCall<TRequest, TResponse> DuplexStreaming<TRequest, TResponse>(string method, MessageParser<TResponse> parser, CallOptions options = default)
+    public DuplexStreamingCall<TRequest, TResponse> DuplexStreaming<TRequest, TResponse>(string method, MessageReader<TResponse> parser, CallOptions options = default)
         where TRequest : IMessage<TRequest>
         where TResponse : IMessage<TResponse>
     {

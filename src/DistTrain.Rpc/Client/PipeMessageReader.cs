@@ -11,7 +11,7 @@ namespace DistTrain.Rpc;
 internal static class PipeMessageReader
 {
     /// <summary>(false, default) when the body ended cleanly at a message boundary.</summary>
-    public static async Task<(bool Found, T? Message)> ReadAsync<T>(Http2Stream stream, MessageParser<T> parser, int maxMessageSize, string side, CancellationToken cancellationToken)
+    public static async Task<(bool Found, T? Message)> ReadAsync<T>(Http2Stream stream, MessageReader<T> parser, int maxMessageSize, string side, CancellationToken cancellationToken)
         where T : IMessage<T>
     {
         var reader = stream.Body;
@@ -37,7 +37,7 @@ internal static class PipeMessageReader
                     T message;
                     try
                     {
-                        message = parser.ParseFrom(payload);
+                        message = parser.Parse(payload);
                     }
                     catch (InvalidProtocolBufferException e)
                     {

@@ -101,7 +101,7 @@ internal sealed partial class ServerCall : IDisposable
     }
 
     /// <summary>Reads the one request of a unary or server-streaming call; it must be the only one.</summary>
-    public async Task<T> ReadSingleMessageAsync<T>(MessageParser<T> parser)
+    public async Task<T> ReadSingleMessageAsync<T>(MessageReader<T> parser)
         where T : IMessage<T>
     {
         var (found, message) = await ReadMessageAsync(parser, CancellationToken.None).ConfigureAwait(false);
@@ -121,7 +121,7 @@ internal sealed partial class ServerCall : IDisposable
     /// Reads the next request message straight from the received buffers; (false, default) when
     /// the client half-closed at a message boundary.
     /// </summary>
-    public async Task<(bool Found, T? Message)> ReadMessageAsync<T>(MessageParser<T> parser, CancellationToken cancellationToken)
+    public async Task<(bool Found, T? Message)> ReadMessageAsync<T>(MessageReader<T> parser, CancellationToken cancellationToken)
         where T : IMessage<T>
     {
         using var linked = Link(cancellationToken);

@@ -9,7 +9,7 @@ internal abstract class ServerMethod
 }
 
 internal sealed class UnaryServerMethod<TRequest, TResponse>(
-    MessageParser<TRequest> parser,
+    MessageReader<TRequest> parser,
     Func<TRequest, ServerCallContext, Task<TResponse>> handler) : ServerMethod
     where TRequest : IMessage<TRequest>
     where TResponse : IMessage<TResponse>
@@ -24,7 +24,7 @@ internal sealed class UnaryServerMethod<TRequest, TResponse>(
 }
 
 internal sealed class ServerStreamingServerMethod<TRequest, TResponse>(
-    MessageParser<TRequest> parser,
+    MessageReader<TRequest> parser,
     Func<TRequest, IServerStreamWriter<TResponse>, ServerCallContext, Task> handler) : ServerMethod
     where TRequest : IMessage<TRequest>
     where TResponse : IMessage<TResponse>
@@ -37,7 +37,7 @@ internal sealed class ServerStreamingServerMethod<TRequest, TResponse>(
 }
 
 internal sealed class DuplexServerMethod<TRequest, TResponse>(
-    MessageParser<TRequest> parser,
+    MessageReader<TRequest> parser,
     Func<IAsyncStreamReader<TRequest>, IServerStreamWriter<TResponse>, ServerCallContext, Task> handler) : ServerMethod
     where TRequest : IMessage<TRequest>
     where TResponse : IMessage<TResponse>

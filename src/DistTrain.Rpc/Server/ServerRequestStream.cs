@@ -3,7 +3,7 @@ using Google.Protobuf;
 namespace DistTrain.Rpc;
 
 /// <summary>The request messages of a streaming call, as a handler sees them.</summary>
-internal sealed class ServerRequestStream<T>(ServerCall call, MessageParser<T> parser) : IAsyncStreamReader<T>
+internal sealed class ServerRequestStream<T>(ServerCall call, MessageReader<T> parser) : IAsyncStreamReader<T>
     where T : IMessage<T>
 {
     private T? _current;

@@ -14,7 +14,7 @@ public sealed class ServiceRegistry
 
     public void AddUnary<TRequest, TResponse>(
         string method,
-        MessageParser<TRequest> parser,
+        MessageReader<TRequest> parser,
         Func<TRequest, ServerCallContext, Task<TResponse>> handler)
         where TRequest : IMessage<TRequest>
         where TResponse : IMessage<TResponse> =>
@@ -22,7 +22,7 @@ public sealed class ServiceRegistry
 
     public void AddServerStreaming<TRequest, TResponse>(
         string method,
-        MessageParser<TRequest> parser,
+        MessageReader<TRequest> parser,
         Func<TRequest, IServerStreamWriter<TResponse>, ServerCallContext, Task> handler)
         where TRequest : IMessage<TRequest>
         where TResponse : IMessage<TResponse> =>
@@ -30,7 +30,7 @@ public sealed class ServiceRegistry
 
     public void AddDuplexStreaming<TRequest, TResponse>(
         string method,
-        MessageParser<TRequest> parser,
+        MessageReader<TRequest> parser,
         Func<IAsyncStreamReader<TRequest>, IServerStreamWriter<TResponse>, ServerCallContext, Task> handler)
         where TRequest : IMessage<TRequest>
         where TResponse : IMessage<TResponse> =>

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using DistTrain.Core;
 using DistTrain.Data;
+using DistTrain.Rpc.Tensors;
 using DistTrain.Rpc.V1;
 using DistTrain.Training.Configuration;
 using DistTrain.Training.Loop;
@@ -143,35 +144,46 @@ public sealed class RemoteShardExecutor(WorkerPool pool, int parameterCount, Wir
                 waitingSince.Restart();
             }
             var answered = await NextEventAsync(wait, cancellationToken, pending, call);
-            if (answered is { } a && inFlight.Remove(a.Result.TaskId, out var task))
+            try
             {
-                a.Worker.Outstanding--;
-                if (task.Call != call || done[task.Shard])
+                if (answered is { } a && inFlight.Remove(a.Result.TaskId, out var task))
                 {
-                    // An earlier iteration's task, or the slower copy of a speculated shard: the bits are the same, the first answer won.
-                    continue;
+                    a.Worker.Outstanding--;
+                    if (task.Call != call || done[task.Shard])
+                    {
+                        // An earlier iteration's task, or the slower copy of a speculated shard: the bits are the same, the first answer won.
+                        continue;
+                    }
+                    var problem = a.Result.Version != (ulong)model.Version ? $"result for weight version {a.Result.Version}, expected {model.Version}"
+                        : a.Result.ShardIndex != (uint)task.Shard || a.Result.SampleCount != (uint)shards[task.Shard].Count ? "result for another shard"
+                        : accept(task.Shard, a.Result);
+                    if (problem is null)
+                    {
+                        done[task.Shard] = true;
+                        remaining--;
+                        var roundTrip = (a.ReceivedUtc - task.SentUtc).TotalSeconds;
+                        roundTrips.Add(roundTrip);
+                        a.Worker.ShardsDone++;
+                        a.Worker.ComputeSeconds += a.Result.ComputeMicros / 1e6;
+                        a.Worker.RoundTripSeconds += roundTrip;
+                    }
+                    else
+                    {
+                        Reject(a.Worker, task.Shard, problem, pending, call);
+                    }
                 }
-                var problem = a.Result.Version != (ulong)model.Version ? $"result for weight version {a.Result.Version}, expected {model.Version}"
-                    : a.Result.ShardIndex != (uint)task.Shard || a.Result.SampleCount != (uint)shards[task.Shard].Count ? "result for another shard"
-                    : accept(task.Shard, a.Result);
-                if (problem is null)
+                else if (answered is { } stale)
                 {
-                    done[task.Shard] = true;
-                    remaining--;
-                    var roundTrip = (a.ReceivedUtc - task.SentUtc).TotalSeconds;
-                    roundTrips.Add(roundTrip);
-                    a.Worker.ShardsDone++;
-                    a.Worker.ComputeSeconds += a.Result.ComputeMicros / 1e6;
-                    a.Worker.RoundTripSeconds += roundTrip;
-                }
-                else
-                {
-                    Reject(a.Worker, task.Shard, problem, pending, call);
+                    logger.LogDebug("Discarded an answer from {Worker} for unknown task {Task}", stale.Worker.Name, stale.Result.TaskId);
                 }
             }
-            else if (answered is { } stale)
+            finally
             {
-                logger.LogDebug("Discarded an answer from {Worker} for unknown task {Task}", stale.Worker.Name, stale.Result.TaskId);
+                // Decoded or discarded: either way its gradient bytes are no longer read.
+                if (answered is { } handled)
+                {
+                    TensorBuffers.Return(handled.Result.Gradient);
+                }
             }
             ExpireSilentWorkers(pending, call);
         }

@@ -1,5 +1,6 @@
 using DistTrain.Core;
 using DistTrain.Rpc;
+using DistTrain.Rpc.Tensors;
 using DistTrain.Rpc.V1;
 using DistTrain.Training.Configuration;
 using DistTrain.Training.Wire;
@@ -16,7 +17,7 @@ public sealed class TrainerService(WorkerPool pool, NetworkSpec network, WirePre
     public const uint ProtocolVersion = 1;
 
     public void Register(ServiceRegistry services) =>
-        services.AddDuplexStreaming<WorkerMessage, CoordinatorMessage>(TrainerMethods.Join, WorkerMessage.Parser, JoinAsync);
+        services.AddDuplexStreaming<WorkerMessage, CoordinatorMessage>(TrainerMethods.Join, TensorMessageReaders.Worker, JoinAsync);
 
     private async Task JoinAsync(IAsyncStreamReader<WorkerMessage> requests, IServerStreamWriter<CoordinatorMessage> responses, ServerCallContext context)
     {

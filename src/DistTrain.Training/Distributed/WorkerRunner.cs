@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using DistTrain.Core;
 using DistTrain.Rpc;
+using DistTrain.Rpc.Tensors;
 using DistTrain.Rpc.V1;
 using DistTrain.Training.Configuration;
 using DistTrain.Training.Wire;
@@ -28,7 +29,7 @@ public sealed class WorkerRunner(WorkerOptions options, GrpcChannelOptions chann
                 // The call outlives `stopping` by a moment so a stopping worker can still say Leave.
                 using var callLifetime = new CancellationTokenSource();
                 using var call = channel.DuplexStreaming<WorkerMessage, CoordinatorMessage>(
-                    TrainerMethods.Join, CoordinatorMessage.Parser, new CallOptions(CancellationToken: callLifetime.Token));
+                    TrainerMethods.Join, TensorMessageReaders.Coordinator, new CallOptions(CancellationToken: callLifetime.Token));
                 var session = new WorkerSessionLoop(call, callLifetime, options, logger);
                 if (await session.RunAsync(stopping))
                 {
@@ -133,9 +134,12 @@ public sealed class WorkerRunner(WorkerOptions options, GrpcChannelOptions chann
                     switch (message.KindCase)
                     {
                         case CoordinatorMessage.KindOneofCase.Weights:
-                            if (!TensorCodec.TryDecode(message.Weights.Parameters.Span, TensorCodec.FromWire(message.Weights.Precision), weights))
+                            var received = message.Weights.Parameters;
+                            var fits = TensorCodec.TryDecode(received.Span, TensorCodec.FromWire(message.Weights.Precision), weights);
+                            TensorBuffers.Return(received);
+                            if (!fits)
                             {
-                                throw new RpcException(StatusCode.InvalidArgument, $"weights of {message.Weights.Parameters.Length} bytes do not fit the model");
+                                throw new RpcException(StatusCode.InvalidArgument, $"weights of {received.Length} bytes do not fit the model");
                             }
                             version = (long)message.Weights.Version;
                             break;
