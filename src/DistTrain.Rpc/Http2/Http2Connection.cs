@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using DistTrain.Rpc.Tensors;
 using DistTrain.Rpc.Wire;
 using Google.Protobuf;
 using Microsoft.Extensions.Logging;
@@ -258,8 +259,24 @@ internal sealed partial class Http2Connection : IAsyncDisposable
     internal async Task SendMessageAsync(Http2Stream stream, IMessage message, int size, bool endStream, CancellationToken cancellationToken, bool flush = true)
     {
         var total = MessageFrame.HeaderSize + size;
+        var split = TensorMessageSplitter.TrySplit(message, out var tensor);
         if (TryReserveWhole(stream, total))
         {
+            if (split)
+            {
+                // One DATA frame: header, length prefix and head through the output, then the tensor straight from its memory.
+                await WriteStreamFramesAsync(stream, (Tensor: tensor, Size: size, EndStream: endStream), static (connection, s, state) =>
+                {
+                    var output = connection._transport.Output;
+                    var headLength = FrameHeader.Size + MessageFrame.HeaderSize + state.Tensor.HeadSize;
+                    var head = output.GetSpan(headLength);
+                    new FrameHeader(MessageFrame.HeaderSize + state.Size, FrameType.Data, state.EndStream ? FrameFlags.EndStream : (byte)0, s.Id).Write(head);
+                    MessageFrame.WriteHeader(head[FrameHeader.Size..], state.Size);
+                    state.Tensor.WriteHead(head[(FrameHeader.Size + MessageFrame.HeaderSize)..]);
+                    output.Advance(headLength);
+                }, endStream, flush, cancellationToken, tensor.Tensor).ConfigureAwait(false);
+                return;
+            }
             await WriteStreamFramesAsync(stream, (Message: message, Size: size, EndStream: endStream), static (connection, s, state) =>
             {
                 var output = connection._transport.Output;
@@ -273,13 +290,24 @@ internal sealed partial class Http2Connection : IAsyncDisposable
             }, endStream, flush, cancellationToken).ConfigureAwait(false);
             return;
         }
-        // Larger than a frame or the open window: serialize once, then send as credit allows.
-        var buffer = ArrayPool<byte>.Shared.Rent(total);
+        // Larger than a frame or the open window: the serialized message (or a tensor message's
+        // head, then its tensor) goes out as credit allows.
+        var bufferSize = split ? MessageFrame.HeaderSize + tensor.HeadSize : total;
+        var buffer = ArrayPool<byte>.Shared.Rent(bufferSize);
         try
         {
             MessageFrame.WriteHeader(buffer, size);
-            message.WriteTo(buffer.AsSpan(MessageFrame.HeaderSize, size));
-            await SendDataAsync(stream, buffer.AsMemory(0, total), endStream, cancellationToken).ConfigureAwait(false);
+            if (split)
+            {
+                tensor.WriteHead(buffer.AsSpan(MessageFrame.HeaderSize));
+                await SendDataAsync(stream, buffer.AsMemory(0, bufferSize), endStream: false, cancellationToken).ConfigureAwait(false);
+                await SendDataAsync(stream, tensor.Tensor, endStream, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                message.WriteTo(buffer.AsSpan(MessageFrame.HeaderSize, size));
+                await SendDataAsync(stream, buffer.AsMemory(0, total), endStream, cancellationToken).ConfigureAwait(false);
+            }
         }
         finally
         {
@@ -306,16 +334,21 @@ internal sealed partial class Http2Connection : IAsyncDisposable
     /// The one way a stream's frames go out: under the write lock, only while the stream may
     /// still send, flushed unless the caller batches; END_STREAM ends the local side.
     /// </summary>
-    private async Task WriteStreamFramesAsync<TState>(Http2Stream stream, TState state, Action<Http2Connection, Http2Stream, TState> write, bool endStream, bool flush, CancellationToken cancellationToken)
+    /// <param name="tail">Bytes that end the last frame, sent from their own memory after the buffered frames (flushed whatever <paramref name="flush"/> says).</param>
+    private async Task WriteStreamFramesAsync<TState>(Http2Stream stream, TState state, Action<Http2Connection, Http2Stream, TState> write, bool endStream, bool flush, CancellationToken cancellationToken, ReadOnlyMemory<byte> tail = default)
     {
         await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             ThrowIfStreamClosed(stream);
             write(this, stream, state);
-            if (flush)
+            if (flush || !tail.IsEmpty)
             {
                 await FlushAsync().ConfigureAwait(false);
+            }
+            if (!tail.IsEmpty)
+            {
+                await WriteDirectAsync(tail).ConfigureAwait(false);
             }
         }
         finally
@@ -476,6 +509,21 @@ internal sealed partial class Http2Connection : IAsyncDisposable
         if (!payload.IsEmpty)
         {
             output.Write(payload);
+        }
+    }
+
+    private async ValueTask WriteDirectAsync(ReadOnlyMemory<byte> data)
+    {
+        try
+        {
+            await _transport.WriteDirectAsync(data).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException)
+        {
+            lock (_sync)
+            {
+                throw _failure ?? new Http2StreamException(Http2ErrorCode.InternalError, "The connection is closed.", connectionLost: true);
+            }
         }
     }
 

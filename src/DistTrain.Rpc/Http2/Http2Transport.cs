@@ -13,6 +13,9 @@ internal sealed class Http2Transport(Stream stream)
 
     public PipeWriter Output { get; } = PipeWriter.Create(stream, new StreamPipeWriterOptions(minimumBufferSize: 64 * 1024, leaveOpen: true));
 
+    /// <summary>Writes past the output pipe, straight from <paramref name="data"/>; flush the output first.</summary>
+    public ValueTask WriteDirectAsync(ReadOnlyMemory<byte> data) => stream.WriteAsync(data);
+
     /// <summary>Makes pending reads and writes fail; the read loop then ends.</summary>
     public void Abort()
     {

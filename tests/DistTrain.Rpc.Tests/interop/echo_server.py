@@ -61,6 +61,11 @@ def trainer_join(requests, context):
                 model=training_pb2.ModelSpec(layer_sizes=[784, 32, 10], activation=training_pb2.ACTIVATION_RELU, loss=training_pb2.LOSS_CROSS_ENTROPY),
                 wire_precision=training_pb2.WIRE_PRECISION_FP32,
                 heartbeat_interval_ms=1000))
+        elif message.WhichOneof("kind") == "result":
+            # The gradient comes back as weights, bytes reversed, version + 1: both tensor messages cross.
+            yield training_pb2.CoordinatorMessage(weights=training_pb2.WeightsBroadcast(
+                version=message.result.version + 1, precision=message.result.precision,
+                parameters=message.result.gradient[::-1]))
         elif message.WhichOneof("kind") == "leave":
             return
 
