@@ -49,7 +49,7 @@ internal sealed class TestFault
     }
 
     /// <summary>Before the gradient is encoded.</summary>
-    public void Corrupt(float[] gradient)
+    public void Corrupt(Span<float> gradient)
     {
         if (kind == "poison-gradient" && gradient.Length > 0)
         {

@@ -88,11 +88,10 @@ public sealed class WorkerRunner(WorkerOptions options, GrpcChannelOptions chann
     private sealed class WorkerSessionLoop(DuplexStreamingCall<WorkerMessage, CoordinatorMessage> call, CancellationTokenSource callLifetime, WorkerOptions options, ILogger logger)
     {
         private readonly SemaphoreSlim writeLock = new(1, 1);
-        private float[] weights = [];
+        private ReceivedWeights weights = new(0);
         private long version = -1;
         private Network? network;
-        private float[] gradient = [];
-        private byte[] gradientBytes = [];
+        private OutgoingGradient gradient = new(0);
         private WirePrecisionKind precision;
         private readonly TestFault? fault = TestFault.FromEnvironment();
 
@@ -113,8 +112,8 @@ public sealed class WorkerRunner(WorkerOptions options, GrpcChannelOptions chann
                 ?? throw new RpcException(StatusCode.FailedPrecondition, "the coordinator sent a model this worker does not understand");
             precision = TensorCodec.FromWire(accepted.WirePrecision);
             var layout = new ParameterLayout(spec);
-            weights = new float[layout.Count];
-            gradient = new float[layout.Count];
+            weights = new ReceivedWeights(layout.Count);
+            gradient = new OutgoingGradient(layout.Count);
             logger.LogInformation("Joined coordinator {Coordinator} as {WorkerId}: network {Layers}, wire {Precision}",
                 options.Coordinator, accepted.WorkerId, string.Join('-', spec.LayerSizes), precision);
             if (fault is not null)
@@ -135,11 +134,10 @@ public sealed class WorkerRunner(WorkerOptions options, GrpcChannelOptions chann
                     {
                         case CoordinatorMessage.KindOneofCase.Weights:
                             var received = message.Weights.Parameters;
-                            var fits = TensorCodec.TryDecode(received.Span, TensorCodec.FromWire(message.Weights.Precision), weights);
-                            TensorBuffers.Return(received);
-                            if (!fits)
+                            var length = received.Length;
+                            if (!weights.TryTake(received, TensorCodec.FromWire(message.Weights.Precision)))
                             {
-                                throw new RpcException(StatusCode.InvalidArgument, $"weights of {received.Length} bytes do not fit the model");
+                                throw new RpcException(StatusCode.InvalidArgument, $"weights of {length} bytes do not fit the model");
                             }
                             version = (long)message.Weights.Version;
                             break;
@@ -194,14 +192,14 @@ public sealed class WorkerRunner(WorkerOptions options, GrpcChannelOptions chann
             ShardStatistics stats;
             if (task.Kind == TaskKind.Evaluate)
             {
-                stats = network.Evaluate(weights, task.Pixels.Span, task.Labels.Span, count);
+                stats = network.Evaluate(weights.Values, task.Pixels.Span, task.Labels.Span, count);
             }
             else
             {
-                stats = network.ComputeGradient(weights, task.Pixels.Span, task.Labels.Span, count, gradient);
-                fault?.Corrupt(gradient);
+                stats = network.ComputeGradient(weights.Values, task.Pixels.Span, task.Labels.Span, count, gradient.Values);
+                fault?.Corrupt(gradient.Values);
                 // Reused for every result: SendAsync returns only after the message is written.
-                result.Gradient = TensorCodec.EncodeInto(gradient, precision, ref gradientBytes);
+                result.Gradient = gradient.Encode(precision);
             }
             result.LossSum = stats.LossSum;
             result.Correct = (uint)stats.Correct;
