@@ -10,6 +10,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using DistTrain.Rpc;
+using DistTrain.Rpc.Tensors;
 using DistTrain.Rpc.V1;
 using Google.Protobuf;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -61,13 +62,16 @@ public static class TransportBenchmark
 
         var maxMessage = MessageSizing.ForParameters(size / sizeof(float) + 1);
         var registry = new ServiceRegistry();
-        // Echo the message itself back: the server parses and re-serializes, as a coordinator would.
-        registry.AddUnary<WeightsBroadcast, WeightsBroadcast>(UnaryMethod, WeightsBroadcast.Parser, (request, _) => Task.FromResult(request));
-        registry.AddDuplexStreaming<WeightsBroadcast, WeightsBroadcast>(PingPongMethod, WeightsBroadcast.Parser, async (requests, responses, _) =>
+        // The server reads each message as a coordinator reads a result (tensor bytes in a pooled
+        // buffer), takes the bytes into its own buffer, as decoding does, and sends them back.
+        // Calls come one at a time, so one buffer serves them all.
+        var serverBuffer = new byte[size];
+        registry.AddUnary<WeightsBroadcast, WeightsBroadcast>(UnaryMethod, TensorMessageReaders.Weights, (request, _) => Task.FromResult(Echo(request, serverBuffer)));
+        registry.AddDuplexStreaming<WeightsBroadcast, WeightsBroadcast>(PingPongMethod, TensorMessageReaders.Weights, async (requests, responses, _) =>
         {
             while (await requests.MoveNext())
             {
-                await responses.WriteAsync(requests.Current);
+                await responses.WriteAsync(Echo(requests.Current, serverBuffer));
             }
         });
         var serverOptions = new GrpcServerOptions { MaxReceiveMessageSize = maxMessage, MaxSendMessageSize = maxMessage };
@@ -80,14 +84,16 @@ public static class TransportBenchmark
 
         Func<Task> unary = async () =>
         {
-            var reply = await channel.UnaryAsync(UnaryMethod, message, WeightsBroadcast.Parser);
+            var reply = await channel.UnaryAsync(UnaryMethod, message, TensorMessageReaders.Weights);
             Check(reply.Parameters.Length == size);
+            TensorBuffers.Return(reply.Parameters);
         };
-        using var call = channel.DuplexStreaming<WeightsBroadcast, WeightsBroadcast>(PingPongMethod, WeightsBroadcast.Parser);
+        using var call = channel.DuplexStreaming<WeightsBroadcast, WeightsBroadcast>(PingPongMethod, TensorMessageReaders.Weights);
         Func<Task> stream = async () =>
         {
             await call.RequestStream.WriteAsync(message);
             Check(await call.ResponseStream.MoveNext() && call.ResponseStream.Current.Parameters.Length == size);
+            TensorBuffers.Return(call.ResponseStream.Current.Parameters);
         };
 
         // Long warm-ups: tiered JIT compilation keeps recompiling the hot paths for the first seconds.
@@ -114,6 +120,13 @@ public static class TransportBenchmark
         Console.WriteLine();
         Console.WriteLine("median share of raw TCP round trips: gRPC unary {0:P0}, gRPC bidirectional stream {1:P0}", Median(unaryRatios), Median(streamRatios));
         return 0;
+    }
+
+    private static WeightsBroadcast Echo(WeightsBroadcast request, byte[] buffer)
+    {
+        request.Parameters.Span.CopyTo(buffer);
+        TensorBuffers.Return(request.Parameters);
+        return new WeightsBroadcast { Version = request.Version, Precision = request.Precision, Parameters = UnsafeByteOperations.UnsafeWrap(buffer.AsMemory(0, request.Parameters.Length)) };
     }
 
     private static double Median(List<double> values)

@@ -76,16 +76,18 @@ public sealed class TensorMessageReaderTests
     [Fact]
     public void Only_pooled_arrays_go_back_to_the_pool()
     {
-        // Protobuf's own array is exactly its length (1000 bytes is no pool size): returning it is a no-op, not an error.
-        var parsed = WeightsBroadcast.Parser.ParseFrom(new WeightsBroadcast { Parameters = ByteString.CopyFrom(new byte[1000]) }.ToByteArray());
+        // Protobuf's own array is exactly its length (here a pool size too): it must not go to the pool.
+        var parsed = WeightsBroadcast.Parser.ParseFrom(new WeightsBroadcast { Parameters = ByteString.CopyFrom(new byte[1024]) }.ToByteArray());
+        Assert.True(MemoryMarshal.TryGetArray(parsed.Parameters.Memory, out var own));
         TensorBuffers.Return(parsed.Parameters);
         TensorBuffers.Return(ByteString.Empty);
+        Assert.NotSame(own.Array, ArrayPool<byte>.Shared.Rent(1024));
 
-        var pooled = TensorMessageReaders.Weights.Parse(new ReadOnlySequence<byte>(new WeightsBroadcast { Parameters = ByteString.CopyFrom(new byte[1000]) }.ToByteArray()));
+        var pooled = TensorMessageReaders.Weights.Parse(new ReadOnlySequence<byte>(new WeightsBroadcast { Parameters = ByteString.CopyFrom(new byte[1024]) }.ToByteArray()));
         Assert.True(MemoryMarshal.TryGetArray(pooled.Parameters.Memory, out var segment));
         TensorBuffers.Return(pooled.Parameters);
         // The pool hands the same array out again on this thread.
-        Assert.Same(segment.Array, ArrayPool<byte>.Shared.Rent(1000));
+        Assert.Same(segment.Array, ArrayPool<byte>.Shared.Rent(1025));
     }
 
     private static WeightsBroadcast RandomWeights(Random random, int minimumLength = 0) => new()

@@ -20,7 +20,9 @@ public static class TensorBuffers
             return ByteString.Empty;
         }
         var length = checked((int)source.Length);
-        var array = ArrayPool<byte>.Shared.Rent(length);
+        // One spare byte at least: a pooled array is always longer than its bytes, which is how
+        // Return tells it from protobuf's own arrays (exactly their length).
+        var array = ArrayPool<byte>.Shared.Rent(length + 1);
         source.CopyTo(array);
         return UnsafeByteOperations.UnsafeWrap(array.AsMemory(0, length));
     }
