@@ -55,18 +55,25 @@ internal sealed partial class Cluster : IDisposable
         }
     }
 
-    public async Task WaitForLog(string text, TimeSpan limit)
+    public async Task WaitForLog(string text, TimeSpan limit, string? orText = null)
     {
         var clock = Stopwatch.StartNew();
-        while (!Logged(text))
+        while (!Logged(text) && (orText is null || !Logged(orText)))
         {
             if (clock.Elapsed > limit)
             {
-                throw new TimeoutException($"'{text}' not logged within {limit}:\n{Dump()}");
+                throw new TimeoutException($"'{text}'{(orText is null ? "" : $" or '{orText}'")} not logged within {limit}:\n{Dump()}");
             }
             await Task.Delay(50);
         }
     }
+
+    /// <summary>
+    /// Waits until the run is well under way in its first epoch: the first progress line, or the
+    /// end of epoch 1 when the epoch is shorter than the time between progress lines.
+    /// </summary>
+    public Task WaitForFirstEpochUnderWay(int epochs) =>
+        WaitForLog($"Epoch 1/{epochs} batch", TimeSpan.FromMinutes(2), orText: $"Epoch 1/{epochs} done");
 
     public async Task<int> WaitForCoordinator(TimeSpan limit)
     {

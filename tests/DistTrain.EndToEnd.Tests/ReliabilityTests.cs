@@ -36,7 +36,7 @@ public class ReliabilityTests
         cluster.StartCoordinator(["--min-workers", "2", "--heartbeat-timeout", "3", .. options, "--out", outDir]);
         cluster.StartWorker("steady");
         var frozen = cluster.StartWorker("frozen");
-        await cluster.WaitForLog("Epoch 1/3 batch", TimeSpan.FromMinutes(2));
+        await cluster.WaitForFirstEpochUnderWay(3);
         Cluster.Signal(frozen, Cluster.SigStop);
         var stopped = Stopwatch.StartNew();
         await cluster.WaitForLog("Worker frozen left: silent", TimeSpan.FromSeconds(30));
@@ -82,7 +82,7 @@ public class ReliabilityTests
         using var cluster = new Cluster();
         var coordinator = cluster.StartCoordinator(["--min-workers", "1", .. options, "--out", outDir]);
         var worker = cluster.StartWorker("only");
-        await cluster.WaitForLog("Epoch 1/2 batch", TimeSpan.FromMinutes(2));
+        await cluster.WaitForFirstEpochUnderWay(2);
         var clock = Stopwatch.StartNew();
         Cluster.Signal(coordinator, Cluster.SigTerm);
         Assert.Equal(0, await cluster.WaitForCoordinator(TimeSpan.FromSeconds(30)));
@@ -165,7 +165,7 @@ public class ReliabilityTests
         using var cluster = new Cluster();
         cluster.StartCoordinator(["--min-workers", "3", .. options, "--out", outDir]);
         var workers = new[] { cluster.StartWorker("s1"), cluster.StartWorker("s2"), cluster.StartWorker("s3") };
-        await cluster.WaitForLog("Epoch 1/4 batch", TimeSpan.FromMinutes(2));
+        await cluster.WaitForFirstEpochUnderWay(4);
         var kills = 0;
         var random = new Random(5);
         while (!cluster.Coordinator.HasExited)

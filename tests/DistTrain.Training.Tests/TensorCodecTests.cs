@@ -43,4 +43,38 @@ public class TensorCodecTests
         Assert.False(TensorCodec.TryDecode(new byte[10], WirePrecisionKind.Fp32, new float[3]));
         Assert.False(TensorCodec.TryDecode(new byte[8], WirePrecisionKind.Bf16, new float[3]));
     }
+
+    [Fact]
+    public void Vectorized_bf16_gives_the_bits_of_the_per_value_conversion()
+    {
+        var random = new Random(11);
+        // Every length up to a few vectors (tails of every size), random bit patterns (NaNs,
+        // infinities, subnormals, ties) and the values around the rounding edges.
+        for (var length = 0; length < 200; length += 1 + length / 20)
+        {
+            var values = new float[length];
+            for (var i = 0; i < length; i++)
+            {
+                values[i] = random.Next(4) switch
+                {
+                    0 => BitConverter.UInt32BitsToSingle((uint)random.NextInt64(0, 1L << 32)),
+                    1 => BitConverter.UInt32BitsToSingle(0x7F7F8000u + (uint)random.Next(-2, 3) | (uint)random.Next(2) << 31),
+                    2 => BitConverter.UInt32BitsToSingle(((uint)random.Next() & 0xFFFF0000u) | 0x8000u),
+                    _ => (float)(random.NextDouble() - 0.5),
+                };
+            }
+            var bytes = new byte[2 * length];
+            TensorCodec.EncodeBf16(values, bytes);
+            for (var i = 0; i < length; i++)
+            {
+                Assert.Equal(TensorCodec.ToBf16(values[i]), BitConverter.ToUInt16(bytes, 2 * i));
+            }
+            var back = new float[length];
+            TensorCodec.DecodeBf16(bytes, back);
+            for (var i = 0; i < length; i++)
+            {
+                Assert.Equal(BitConverter.SingleToUInt32Bits(TensorCodec.FromBf16(BitConverter.ToUInt16(bytes, 2 * i))), BitConverter.SingleToUInt32Bits(back[i]));
+            }
+        }
+    }
 }

@@ -1,5 +1,6 @@
 global using V1Precision = DistTrain.Rpc.V1.WirePrecision;
 using System.Buffers.Binary;
+using System.Numerics;
 using System.Runtime.InteropServices;
 using DistTrain.Training.Configuration;
 using Google.Protobuf;
@@ -32,10 +33,7 @@ public static class TensorCodec
         }
         else
         {
-            for (int i = 0; i < values.Length; i++)
-            {
-                BinaryPrimitives.WriteUInt16LittleEndian(bytes[(2 * i)..], ToBf16(values[i]));
-            }
+            EncodeBf16(values, bytes);
         }
         return UnsafeByteOperations.UnsafeWrap(buffer.AsMemory(0, length));
     }
@@ -59,11 +57,60 @@ public static class TensorCodec
             }
             return true;
         }
-        for (int i = 0; i < destination.Length; i++)
+        DecodeBf16(bytes, destination);
+        return true;
+    }
+
+    /// <summary>bfloat16 encoding, vectorized where the machine allows; the same bits as <see cref="ToBf16"/> per value.</summary>
+    internal static void EncodeBf16(ReadOnlySpan<float> values, Span<byte> bytes)
+    {
+        var i = 0;
+        if (Vector.IsHardwareAccelerated && BitConverter.IsLittleEndian)
+        {
+            var bits = MemoryMarshal.Cast<float, uint>(values);
+            var output = MemoryMarshal.Cast<byte, ushort>(bytes);
+            var width = Vector<uint>.Count;
+            for (; i + 2 * width <= values.Length; i += 2 * width)
+            {
+                var low = RoundToBf16(new Vector<uint>(bits[i..]), new Vector<float>(values[i..]));
+                var high = RoundToBf16(new Vector<uint>(bits[(i + width)..]), new Vector<float>(values[(i + width)..]));
+                Vector.Narrow(low, high).CopyTo(output[i..]);
+            }
+        }
+        for (; i < values.Length; i++)
+        {
+            BinaryPrimitives.WriteUInt16LittleEndian(bytes[(2 * i)..], ToBf16(values[i]));
+        }
+    }
+
+    /// <summary>bfloat16 decoding, vectorized where the machine allows; the same bits as <see cref="FromBf16"/> per value.</summary>
+    internal static void DecodeBf16(ReadOnlySpan<byte> bytes, Span<float> destination)
+    {
+        var i = 0;
+        if (Vector.IsHardwareAccelerated && BitConverter.IsLittleEndian)
+        {
+            var input = MemoryMarshal.Cast<byte, ushort>(bytes);
+            var output = MemoryMarshal.Cast<float, uint>(destination);
+            var width = Vector<ushort>.Count;
+            for (; i + width <= destination.Length; i += width)
+            {
+                Vector.Widen(new Vector<ushort>(input[i..]), out var low, out var high);
+                (low << 16).CopyTo(output[i..]);
+                (high << 16).CopyTo(output[(i + Vector<uint>.Count)..]);
+            }
+        }
+        for (; i < destination.Length; i++)
         {
             destination[i] = FromBf16(BinaryPrimitives.ReadUInt16LittleEndian(bytes[(2 * i)..]));
         }
-        return true;
+    }
+
+    // ToBf16 on a vector: round to nearest even in the upper 16 bits; NaNs stay NaNs.
+    private static Vector<uint> RoundToBf16(Vector<uint> bits, Vector<float> values)
+    {
+        var rounded = (bits + new Vector<uint>(0x7FFF) + ((bits >> 16) & Vector<uint>.One)) >> 16;
+        var quietNaN = (bits >> 16) | new Vector<uint>(0x40);
+        return Vector.ConditionalSelect(Vector.AsVectorUInt32(Vector.Equals(values, values)), rounded, quietNaN);
     }
 
     public static ushort ToBf16(float value)
