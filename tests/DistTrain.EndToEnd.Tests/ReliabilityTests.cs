@@ -1,4 +1,8 @@
 using System.Diagnostics;
+using System.Text;
+using DistTrain.Rpc;
+using DistTrain.Rpc.V1;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace DistTrain.EndToEnd.Tests;
 
@@ -100,6 +104,38 @@ public class ReliabilityTests
         again.StartWorker("finisher");
         Assert.Equal(0, await again.WaitForCoordinator(Timeout));
         Assert.Equal(reference, Hash(outDir));
+    }
+
+    [Fact]
+    public async Task A_worker_stopped_before_the_coordinator_answers_says_leave_and_exits_cleanly()
+    {
+        // A coordinator that takes the join and never answers it: the worker is still in its handshake.
+        var joined = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var leave = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var registry = new ServiceRegistry();
+        registry.AddDuplexStreaming<WorkerMessage, CoordinatorMessage>(TrainerMethods.Join, WorkerMessage.Parser, async (requests, _, _) =>
+        {
+            while (await requests.MoveNext())
+            {
+                if (requests.Current.KindCase == WorkerMessage.KindOneofCase.Join)
+                {
+                    joined.TrySetResult();
+                }
+                else if (requests.Current.KindCase == WorkerMessage.KindOneofCase.Leave)
+                {
+                    leave.TrySetResult(requests.Current.Leave.Reason);
+                }
+            }
+        });
+        await using var silent = await GrpcServer.StartAsync(new GrpcServerOptions(), registry, NullLoggerFactory.Instance);
+        var output = new StringBuilder();
+        using var worker = Disttrain.Start(["worker", "--coordinator", silent.Address.ToString(), "--name", "early", "--threads", "1"], output);
+        await joined.Task.WaitAsync(TimeSpan.FromMinutes(1));
+        Cluster.Signal(worker, Cluster.SigTerm);
+        Assert.Equal("worker stopping", await leave.Task.WaitAsync(TimeSpan.FromSeconds(10)));
+        await worker.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.True(worker.ExitCode == 0, output.ToString());
+        Assert.DoesNotContain("   at ", output.ToString());
     }
 
     [Fact]

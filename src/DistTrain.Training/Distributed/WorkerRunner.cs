@@ -67,7 +67,7 @@ public sealed class WorkerRunner(WorkerOptions options, GrpcChannelOptions chann
                         options.Coordinator, e.Message, retry.TotalSeconds);
                 }
             }
-            catch (OperationCanceledException)
+            catch (Exception e) when (stopping.IsCancellationRequested && e is OperationCanceledException or RpcException or IOException or ObjectDisposedException)
             {
                 break;
             }
@@ -102,7 +102,10 @@ public sealed class WorkerRunner(WorkerOptions options, GrpcChannelOptions chann
             {
                 Join = new JoinRequest { WorkerName = options.Name, ProtocolVersion = TrainerService.ProtocolVersion, Threads = (uint)Math.Max(1, options.Threads) },
             }, stopping);
-            if (!await call.ResponseStream.MoveNext(stopping))
+            // Stopping (SIGTERM), even before the coordinator has answered: say Leave and let the
+            // coordinator end the stream; the call is cut after a grace period.
+            using var onStop = stopping.Register(() => _ = LeaveAsync());
+            if (!await call.ResponseStream.MoveNext(callLifetime.Token))
             {
                 return false;
             }
@@ -123,8 +126,6 @@ public sealed class WorkerRunner(WorkerOptions options, GrpcChannelOptions chann
 
             using var heartbeatStop = CancellationTokenSource.CreateLinkedTokenSource(stopping);
             var heartbeats = HeartbeatAsync(TimeSpan.FromMilliseconds(Math.Max(100, accepted.HeartbeatIntervalMs)), heartbeatStop.Token);
-            // Stopping (SIGTERM): say Leave and let the coordinator end the stream; cut it after a grace period.
-            using var onStop = stopping.Register(() => _ = LeaveAsync());
             try
             {
                 while (await call.ResponseStream.MoveNext(callLifetime.Token))
