@@ -6,6 +6,14 @@ namespace DistTrain.Core;
 
 public static class GradientMath
 {
+    /// <summary>destination = first + second, elementwise (the same rounding as copying first, then adding second).</summary>
+    public static void Add(ReadOnlySpan<float> first, ReadOnlySpan<float> second, Span<float> destination)
+    {
+        CheckSameLength(first.Length, destination.Length);
+        CheckSameLength(second.Length, destination.Length);
+        TensorPrimitives.Add(first, second, destination);
+    }
+
     /// <summary>destination += source (same lengths).</summary>
     public static void Add(ReadOnlySpan<float> source, Span<float> destination)
     {

@@ -36,4 +36,18 @@ public sealed class GradientMathTests
         }
         Assert.True(GradientMath.AllFinite([]));
     }
+
+    [Fact]
+    public void Adding_two_into_a_third_has_the_bits_of_copy_then_add()
+    {
+        var random = new Random(12);
+        var first = Enumerable.Range(0, 1001).Select(_ => (float)(random.NextDouble() - 0.5) * 1e3f).ToArray();
+        var second = Enumerable.Range(0, 1001).Select(_ => (float)(random.NextDouble() - 0.5) * 1e-3f).ToArray();
+        var copied = (float[])first.Clone();
+        GradientMath.Add(second, copied);
+        var direct = new float[1001];
+        GradientMath.Add(first, second, direct);
+        Assert.Equal(copied.Select(BitConverter.SingleToInt32Bits), direct.Select(BitConverter.SingleToInt32Bits));
+        Assert.Throws<ArgumentException>(() => GradientMath.Add(first, new float[3], direct));
+    }
 }

@@ -128,7 +128,7 @@ public sealed class TrainingLoopTests : IDisposable
             var outcomes = plan.Select(_ => new ShardOutcome(layout.Count)).ToArray();
             await using var executor = new LocalShardExecutor(config.Network, 96);
             await executor.ComputeGradientsAsync(new ModelVersion(0, parameters), batch, plan, outcomes, default);
-            var sum = (float[])outcomes[0].Gradient.Clone();
+            var sum = outcomes[0].Gradient.ToArray();
             foreach (var o in outcomes.Skip(1))
             {
                 GradientMath.Add(o.Gradient, sum);

@@ -57,15 +57,29 @@ public sealed class RemoteShardExecutor(WorkerPool pool, int parameterCount, Wir
     public Task ComputeGradientsAsync(ModelVersion model, BatchView batch, IReadOnlyList<Shard> shards, ShardOutcome[] outcomes, CancellationToken cancellationToken) =>
         RunAsync(TaskKind.Gradient, model, batch, shards, (shard, result) =>
         {
-            if (!TensorCodec.TryDecode(result.Gradient.Span, TensorCodec.FromWire(result.Precision), outcomes[shard].Gradient))
+            var wirePrecision = TensorCodec.FromWire(result.Precision);
+            var bytes = result.Gradient;
+            if (bytes.Length != parameterCount * TensorCodec.BytesPerValue(wirePrecision))
             {
-                return $"gradient of {result.Gradient.Length} bytes, expected {parameterCount * TensorCodec.BytesPerValue(TensorCodec.FromWire(result.Precision))}";
+                return $"gradient of {bytes.Length} bytes, expected {parameterCount * TensorCodec.BytesPerValue(wirePrecision)}";
             }
-            if (!GradientMath.AllFinite(outcomes[shard].Gradient) || !double.IsFinite(result.LossSum))
+            var outcome = outcomes[shard];
+            if (wirePrecision == WirePrecisionKind.Fp32 && BitConverter.IsLittleEndian)
             {
+                // Added straight from the received buffer: the outcome holds it until the loop has summed.
+                outcome.Lend(bytes.Memory, () => TensorBuffers.Return(bytes));
+                result.Gradient = ByteString.Empty;
+            }
+            else
+            {
+                TensorCodec.TryDecode(bytes.Span, wirePrecision, outcome.Buffer);
+            }
+            if (!GradientMath.AllFinite(outcome.Gradient) || !double.IsFinite(result.LossSum))
+            {
+                outcome.Release();
                 return "gradient or loss with NaN or infinity";
             }
-            outcomes[shard].Statistics = new ShardStatistics(result.LossSum, (int)result.Correct, (int)result.SampleCount);
+            outcome.Statistics = new ShardStatistics(result.LossSum, (int)result.Correct, (int)result.SampleCount);
             return null;
         }, cancellationToken);
 

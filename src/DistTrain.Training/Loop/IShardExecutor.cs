@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using DistTrain.Core;
 using DistTrain.Data;
 
@@ -34,10 +35,40 @@ public readonly record struct BatchView(ReadOnlyMemory<byte> Pixels, ReadOnlyMem
     public ReadOnlyMemory<byte> LabelsOf(Shard shard) => Labels.Slice(shard.Start, shard.Count);
 }
 
-/// <summary>One shard's result: its gradient sum (not divided by the count) and statistics.</summary>
+/// <summary>
+/// One shard's result: its gradient sum (not divided by the count) and statistics. An executor
+/// writes the gradient into <see cref="Buffer"/>, or lends little-endian float32 bytes it already
+/// holds (a received message) until the loop has added them and calls <see cref="Release"/>.
+/// </summary>
 public sealed class ShardOutcome(int parameterCount)
 {
-    public float[] Gradient { get; } = new float[parameterCount];
+    private ReadOnlyMemory<byte> _lent;
+    private Action? _release;
+
+    public float[] Buffer { get; } = new float[parameterCount];
+
+    public ReadOnlySpan<float> Gradient => _release is null ? Buffer : MemoryMarshal.Cast<byte, float>(_lent.Span);
 
     public ShardStatistics Statistics { get; set; }
+
+    /// <summary>Uses <paramref name="littleEndianFloats"/> as the gradient; <paramref name="release"/> runs once it is no longer read.</summary>
+    public void Lend(ReadOnlyMemory<byte> littleEndianFloats, Action release)
+    {
+        if (!BitConverter.IsLittleEndian || littleEndianFloats.Length != Buffer.Length * sizeof(float))
+        {
+            throw new ArgumentException($"a lent gradient must be {Buffer.Length} little-endian floats", nameof(littleEndianFloats));
+        }
+        Release();
+        _lent = littleEndianFloats;
+        _release = release;
+    }
+
+    /// <summary>Ends a loan (a no-op for a gradient in <see cref="Buffer"/>).</summary>
+    public void Release()
+    {
+        var release = _release;
+        _release = null;
+        _lent = default;
+        release?.Invoke();
+    }
 }

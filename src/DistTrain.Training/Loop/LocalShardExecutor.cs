@@ -16,7 +16,7 @@ public sealed class LocalShardExecutor(NetworkSpec spec, int maxShardSize) : ISh
         {
             var shard = shards[i];
             outcomes[i].Statistics = network.ComputeGradient(
-                model.Parameters.Span, batch.PixelsOf(shard).Span, batch.LabelsOf(shard).Span, shard.Count, outcomes[i].Gradient);
+                model.Parameters.Span, batch.PixelsOf(shard).Span, batch.LabelsOf(shard).Span, shard.Count, outcomes[i].Buffer);
         }
         return Task.CompletedTask;
     }

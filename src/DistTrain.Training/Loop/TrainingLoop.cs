@@ -85,14 +85,23 @@ public sealed class TrainingLoop(TrainingConfiguration config, Dataset data, ISh
                     break;
                 }
 
-                // The mini-batch gradient is the shard sums added in shard order, never arrival order.
-                outcomes[0].Gradient.CopyTo(gradient, 0);
-                for (int s = 1; s < outcomes.Length; s++)
+                // The mini-batch gradient is the shard sums added in shard order, never arrival order:
+                // ((g0 + g1) + g2) + ..., the first addition straight into the sum.
+                if (outcomes.Length == 1)
+                {
+                    outcomes[0].Gradient.CopyTo(gradient);
+                }
+                else
+                {
+                    GradientMath.Add(outcomes[0].Gradient, outcomes[1].Gradient, gradient);
+                }
+                for (int s = 2; s < outcomes.Length; s++)
                 {
                     GradientMath.Add(outcomes[s].Gradient, gradient);
                 }
                 foreach (var outcome in outcomes)
                 {
+                    outcome.Release();
                     state.EpochLossSum += outcome.Statistics.LossSum;
                     state.EpochCorrect += outcome.Statistics.Correct;
                     state.EpochSamples += outcome.Statistics.Count;
