@@ -37,6 +37,12 @@ public sealed class TensorTransportTests
     {
         await using var server = await TestServer.StartAsync(register: RegisterJoinEcho);
         using var channel = server.Channel();
+        await AssertJoinEchoesEverySize(channel);
+    }
+
+    /// <summary>Results of every size up the Join stream, each answered by weights of the same bytes reversed.</summary>
+    internal static async Task AssertJoinEchoesEverySize(GrpcChannel channel)
+    {
         using var call = channel.DuplexStreaming<WorkerMessage, CoordinatorMessage>(TrainerMethods.Join, TensorMessageReaders.Coordinator);
         var random = new Random(4);
         foreach (var length in new[] { 0, 10, TensorMessageSplitter.MinimumTensorBytes - 1, TensorMessageSplitter.MinimumTensorBytes, 940_000, 2_000_000 })
@@ -70,7 +76,8 @@ public sealed class TensorTransportTests
         }
     }
 
-    private static void RegisterJoinEcho(ServiceRegistry registry) =>
+    /// <summary>Join answering each result with weights holding its gradient reversed, version + 1.</summary>
+    internal static void RegisterJoinEcho(ServiceRegistry registry) =>
         registry.AddDuplexStreaming<WorkerMessage, CoordinatorMessage>(TrainerMethods.Join, TensorMessageReaders.Worker, async (requests, responses, _) =>
         {
             while (await requests.MoveNext())

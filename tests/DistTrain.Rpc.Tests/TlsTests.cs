@@ -30,6 +30,14 @@ public sealed class TlsTests(PythonInterop python) : IClassFixture<PythonInterop
     }
 
     [Fact]
+    public async Task Tensor_messages_cross_tls()
+    {
+        await using var server = await TestServer.StartAsync(TlsOptions(), TensorTransportTests.RegisterJoinEcho);
+        using var channel = GrpcChannel.ForAddress(server.Address, new GrpcChannelOptions { TrustedCaCertificatePath = _certificate.CertificatePath });
+        await TensorTransportTests.AssertJoinEchoesEverySize(channel);
+    }
+
+    [Fact]
     public async Task Pfx_certificate_works_too()
     {
         await using var server = await TestServer.StartAsync(new GrpcServerOptions { ListenUrl = "https://127.0.0.1:0", CertificatePath = _certificate.PfxPath });
