@@ -6,8 +6,8 @@ namespace DistTrain.Rpc.Tensors;
 /// <summary>
 /// A tensor message as a small head (every other field, then the tensor field's tag and
 /// length) and the tensor bytes themselves, so the bytes can go to the socket from their own
-/// memory instead of being serialized into the output first. The tensor field goes last, which
-/// protobuf readers accept in any order; the total size is the one protobuf computes.
+/// memory instead of being serialized into the output first. The tensor field goes last
+/// (protobuf readers accept fields in any order); the total size is the one protobuf computes.
 /// </summary>
 internal readonly struct TensorMessageSplitter
 {
