@@ -144,29 +144,18 @@ public sealed class PythonServerInteropTests(PythonInterop python) : IClassFixtu
     }
 
     [Fact]
-    public async Task Trainer_join_round_trip()
+    public async Task Trainer_join_round_trip_with_tensor_messages_both_ways()
     {
         using var server = await python.StartServerAsync();
         using var channel = GrpcChannel.ForAddress(server.Address);
-        using var call = channel.DuplexStreaming<WorkerMessage, CoordinatorMessage>(TrainerMethods.Join, CoordinatorMessage.Parser);
+        using var call = channel.DuplexStreaming<WorkerMessage, CoordinatorMessage>(TrainerMethods.Join, TensorMessageReaders.Coordinator);
         await call.RequestStream.WriteAsync(new WorkerMessage { Join = new JoinRequest { WorkerName = "beta", ProtocolVersion = 1 } });
         Assert.True(await call.ResponseStream.MoveNext());
         Assert.Equal("py-beta", call.ResponseStream.Current.Accepted.WorkerId);
         Assert.Equal([784u, 32u, 10u], call.ResponseStream.Current.Accepted.Model.LayerSizes);
-        await call.RequestStream.WriteAsync(new WorkerMessage { Leave = new Leave { Reason = "done" } });
-        Assert.False(await call.ResponseStream.MoveNext());
-    }
 
-    [Fact]
-    public async Task Tensor_messages_cross_both_ways()
-    {
         // Our tensor send (head, then the bytes from their own memory) parsed by grpcio, and
         // grpcio's weights message parsed by our pooled reader.
-        using var server = await python.StartServerAsync();
-        using var channel = GrpcChannel.ForAddress(server.Address);
-        using var call = channel.DuplexStreaming<WorkerMessage, CoordinatorMessage>(TrainerMethods.Join, TensorMessageReaders.Coordinator);
-        await call.RequestStream.WriteAsync(new WorkerMessage { Join = new JoinRequest { WorkerName = "gamma", ProtocolVersion = 1 } });
-        Assert.True(await call.ResponseStream.MoveNext());
         var gradient = new byte[940_000];
         new Random(5).NextBytes(gradient);
         var result = new ShardResult { TaskId = 1, Version = 41, ShardIndex = 2, SampleCount = 64, LossSum = 1.5, Correct = 60, Precision = WirePrecision.Fp32, Gradient = ByteString.CopyFrom(gradient), ComputeMicros = 1234 };
@@ -177,6 +166,7 @@ public sealed class PythonServerInteropTests(PythonInterop python) : IClassFixtu
         Assert.Equal(WirePrecision.Fp32, weights.Precision);
         Assert.Equal(gradient.Reverse().ToArray(), weights.Parameters.ToByteArray());
         TensorBuffers.Return(weights.Parameters);
+
         await call.RequestStream.WriteAsync(new WorkerMessage { Leave = new Leave { Reason = "done" } });
         Assert.False(await call.ResponseStream.MoveNext());
     }

@@ -44,29 +44,16 @@ public static class TensorMessageReaders
     private static WeightsBroadcast? TryReadWeights(ReadOnlySequence<byte> payload)
     {
         var message = new WeightsBroadcast();
-        var seen = 0;
-        ReadOnlySequence<byte> parameters = default;
-        var reader = new ProtoReader(payload);
-        while (!reader.End)
+        if (!TryReadFields(payload, message, lastField: 3, WeightsBroadcast.ParametersFieldNumber, fixed64Field: 0, static (m, field, value) =>
         {
-            if (!reader.TryReadTag(out var field, out var wireType) || field > 3 || (seen & (1 << field)) != 0)
-            {
-                return null;
-            }
-            seen |= 1 << field;
-            ulong value = 0;
-            var read = field == 3
-                ? wireType == ProtoReader.LengthDelimited && reader.TryReadLengthDelimited(out parameters)
-                : wireType == ProtoReader.Varint && reader.TryReadVarint(out value);
-            if (!read)
-            {
-                return null;
-            }
             switch (field)
             {
-                case 1: message.Version = value; break;
-                case 2: message.Precision = (WirePrecision)(int)value; break;
+                case WeightsBroadcast.VersionFieldNumber: m.Version = value; break;
+                case WeightsBroadcast.PrecisionFieldNumber: m.Precision = (WirePrecision)(int)value; break;
             }
+        }, out var parameters))
+        {
+            return null;
         }
         message.Parameters = TensorBuffers.Rent(parameters);
         return message;
@@ -75,40 +62,58 @@ public static class TensorMessageReaders
     private static ShardResult? TryReadResult(ReadOnlySequence<byte> payload)
     {
         var message = new ShardResult();
-        var seen = 0;
-        ReadOnlySequence<byte> gradient = default;
-        var reader = new ProtoReader(payload);
-        while (!reader.End)
+        if (!TryReadFields(payload, message, lastField: 9, ShardResult.GradientFieldNumber, ShardResult.LossSumFieldNumber, static (m, field, value) =>
         {
-            if (!reader.TryReadTag(out var field, out var wireType) || field > 9 || (seen & (1 << field)) != 0)
-            {
-                return null;
-            }
-            seen |= 1 << field;
-            ulong value = 0;
-            var read = field switch
-            {
-                8 => wireType == ProtoReader.LengthDelimited && reader.TryReadLengthDelimited(out gradient),
-                5 => wireType == ProtoReader.Fixed64 && reader.TryReadFixed64(out value),
-                _ => wireType == ProtoReader.Varint && reader.TryReadVarint(out value),
-            };
-            if (!read)
-            {
-                return null;
-            }
             switch (field)
             {
-                case 1: message.TaskId = value; break;
-                case 2: message.Version = value; break;
-                case 3: message.ShardIndex = (uint)value; break;
-                case 4: message.SampleCount = (uint)value; break;
-                case 5: message.LossSum = BitConverter.UInt64BitsToDouble(value); break;
-                case 6: message.Correct = (uint)value; break;
-                case 7: message.Precision = (WirePrecision)(int)value; break;
-                case 9: message.ComputeMicros = value; break;
+                case ShardResult.TaskIdFieldNumber: m.TaskId = value; break;
+                case ShardResult.VersionFieldNumber: m.Version = value; break;
+                case ShardResult.ShardIndexFieldNumber: m.ShardIndex = (uint)value; break;
+                case ShardResult.SampleCountFieldNumber: m.SampleCount = (uint)value; break;
+                case ShardResult.LossSumFieldNumber: m.LossSum = BitConverter.UInt64BitsToDouble(value); break;
+                case ShardResult.CorrectFieldNumber: m.Correct = (uint)value; break;
+                case ShardResult.PrecisionFieldNumber: m.Precision = (WirePrecision)(int)value; break;
+                case ShardResult.ComputeMicrosFieldNumber: m.ComputeMicros = value; break;
             }
+        }, out var gradient))
+        {
+            return null;
         }
         message.Gradient = TensorBuffers.Rent(gradient);
         return message;
+    }
+
+    /// <summary>
+    /// Reads fields 1..<paramref name="lastField"/>, each at most once: the tensor (length-delimited),
+    /// <paramref name="fixed64Field"/> (fixed64, 0 for none) and varints, handing the scalars to
+    /// <paramref name="set"/>. False on anything else, which protobuf's parser then reads.
+    /// </summary>
+    private static bool TryReadFields<T>(ReadOnlySequence<byte> payload, T message, int lastField, int tensorField, int fixed64Field,
+        Action<T, int, ulong> set, out ReadOnlySequence<byte> tensor)
+    {
+        tensor = default;
+        var seen = 0;
+        var reader = new ProtoReader(payload);
+        while (!reader.End)
+        {
+            if (!reader.TryReadTag(out var field, out var wireType) || field > lastField || (seen & (1 << field)) != 0)
+            {
+                return false;
+            }
+            seen |= 1 << field;
+            ulong value = 0;
+            var read = field == tensorField ? wireType == ProtoReader.LengthDelimited && reader.TryReadLengthDelimited(out tensor)
+                : field == fixed64Field ? wireType == ProtoReader.Fixed64 && reader.TryReadFixed64(out value)
+                : wireType == ProtoReader.Varint && reader.TryReadVarint(out value);
+            if (!read)
+            {
+                return false;
+            }
+            if (field != tensorField)
+            {
+                set(message, field, value);
+            }
+        }
+        return true;
     }
 }

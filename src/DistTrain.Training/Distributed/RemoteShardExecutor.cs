@@ -158,46 +158,37 @@ public sealed class RemoteShardExecutor(WorkerPool pool, int parameterCount, Wir
                 waitingSince.Restart();
             }
             var answered = await NextEventAsync(wait, cancellationToken, pending, call);
-            try
+            // Decoded, lent or discarded: by the end of this pass its gradient bytes are not read again.
+            using var received = new ReceivedGradient(answered?.Result);
+            if (answered is { } a && inFlight.Remove(a.Result.TaskId, out var task))
             {
-                if (answered is { } a && inFlight.Remove(a.Result.TaskId, out var task))
+                a.Worker.Outstanding--;
+                if (task.Call != call || done[task.Shard])
                 {
-                    a.Worker.Outstanding--;
-                    if (task.Call != call || done[task.Shard])
-                    {
-                        // An earlier iteration's task, or the slower copy of a speculated shard: the bits are the same, the first answer won.
-                        continue;
-                    }
-                    var problem = a.Result.Version != (ulong)model.Version ? $"result for weight version {a.Result.Version}, expected {model.Version}"
-                        : a.Result.ShardIndex != (uint)task.Shard || a.Result.SampleCount != (uint)shards[task.Shard].Count ? "result for another shard"
-                        : accept(task.Shard, a.Result);
-                    if (problem is null)
-                    {
-                        done[task.Shard] = true;
-                        remaining--;
-                        var roundTrip = (a.ReceivedUtc - task.SentUtc).TotalSeconds;
-                        roundTrips.Add(roundTrip);
-                        a.Worker.ShardsDone++;
-                        a.Worker.ComputeSeconds += a.Result.ComputeMicros / 1e6;
-                        a.Worker.RoundTripSeconds += roundTrip;
-                    }
-                    else
-                    {
-                        Reject(a.Worker, task.Shard, problem, pending, call);
-                    }
+                    // An earlier iteration's task, or the slower copy of a speculated shard: the bits are the same, the first answer won.
+                    continue;
                 }
-                else if (answered is { } stale)
+                var problem = a.Result.Version != (ulong)model.Version ? $"result for weight version {a.Result.Version}, expected {model.Version}"
+                    : a.Result.ShardIndex != (uint)task.Shard || a.Result.SampleCount != (uint)shards[task.Shard].Count ? "result for another shard"
+                    : accept(task.Shard, a.Result);
+                if (problem is null)
                 {
-                    logger.LogDebug("Discarded an answer from {Worker} for unknown task {Task}", stale.Worker.Name, stale.Result.TaskId);
+                    done[task.Shard] = true;
+                    remaining--;
+                    var roundTrip = (a.ReceivedUtc - task.SentUtc).TotalSeconds;
+                    roundTrips.Add(roundTrip);
+                    a.Worker.ShardsDone++;
+                    a.Worker.ComputeSeconds += a.Result.ComputeMicros / 1e6;
+                    a.Worker.RoundTripSeconds += roundTrip;
+                }
+                else
+                {
+                    Reject(a.Worker, task.Shard, problem, pending, call);
                 }
             }
-            finally
+            else if (answered is { } stale)
             {
-                // Decoded or discarded: either way its gradient bytes are no longer read.
-                if (answered is { } handled)
-                {
-                    TensorBuffers.Return(handled.Result.Gradient);
-                }
+                logger.LogDebug("Discarded an answer from {Worker} for unknown task {Task}", stale.Worker.Name, stale.Result.TaskId);
             }
             ExpireSilentWorkers(pending, call);
         }
@@ -352,4 +343,16 @@ public sealed class RemoteShardExecutor(WorkerPool pool, int parameterCount, Wir
     }
 
     private readonly record struct InFlight(int Shard, WorkerSession Worker, DateTime SentUtc, long Call);
+
+    /// <summary>Gives a received result's pooled gradient bytes back (a no-op when they were lent to an outcome).</summary>
+    private readonly struct ReceivedGradient(ShardResult? result) : IDisposable
+    {
+        public void Dispose()
+        {
+            if (result is not null)
+            {
+                TensorBuffers.Return(result.Gradient);
+            }
+        }
+    }
 }
