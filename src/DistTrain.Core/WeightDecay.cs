@@ -13,7 +13,20 @@ public static class WeightDecay
     public static void AddGradient(ParameterLayout layout, ReadOnlySpan<float> parameters, Span<float> gradient, float lambda)
     {
         ArgumentNullException.ThrowIfNull(layout);
+        AddGradient(layout, parameters, gradient, lambda, 0, layout.Count);
+    }
+
+    /// <summary>
+    /// The same for the entries at [<paramref name="start"/>, start + <paramref name="length"/>)
+    /// only: elementwise, so covering the vector block by block gives the bits of one call.
+    /// </summary>
+    public static void AddGradient(ParameterLayout layout, ReadOnlySpan<float> parameters, Span<float> gradient, float lambda, int start, int length)
+    {
+        ArgumentNullException.ThrowIfNull(layout);
+        layout.CheckLength(parameters.Length, nameof(parameters));
         layout.CheckLength(gradient.Length, nameof(gradient));
+        ArgumentOutOfRangeException.ThrowIfNegative(start);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(length, layout.Count - start);
         if (lambda == 0)
         {
             return;
@@ -21,8 +34,14 @@ public static class WeightDecay
 
         for (int layer = 0; layer < layout.LayerCount; layer++)
         {
-            Span<float> g = layout.WeightsOf(gradient, layer);
-            TensorPrimitives.MultiplyAdd(layout.WeightsOf(parameters, layer), lambda, g, g);
+            var (offset, rows, columns) = layout.Weights(layer);
+            var from = Math.Max(offset, start);
+            var to = Math.Min(offset + rows * columns, start + length);
+            if (from < to)
+            {
+                Span<float> g = gradient[from..to];
+                TensorPrimitives.MultiplyAdd(parameters[from..to], lambda, g, g);
+            }
         }
     }
 

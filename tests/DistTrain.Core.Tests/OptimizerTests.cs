@@ -93,6 +93,39 @@ public sealed class OptimizerTests
     }
 
     [Theory]
+    [InlineData(OptimizerKind.Sgd)]
+    [InlineData(OptimizerKind.Momentum)]
+    [InlineData(OptimizerKind.Adam)]
+    public void A_step_taken_slice_by_slice_gives_the_bits_of_one_step(OptimizerKind kind)
+    {
+        // Uneven slices, none a multiple of a vector: vector bodies and scalar tails must agree.
+        const int count = 101;
+        int[] cuts = [0, 5, 18, 19, 64, 101];
+        var random = new Random(9);
+        IOptimizer whole = Optimizers.Create(kind, count);
+        IOptimizer sliced = Optimizers.Create(kind, count);
+        float[] w = [.. Enumerable.Range(0, count).Select(_ => random.NextSingle())];
+        float[] v = [.. w];
+        for (int step = 0; step < 3; step++)
+        {
+            float[] g = [.. Enumerable.Range(0, count).Select(_ => (2 * random.NextSingle() - 1) * MathF.Pow(10, random.Next(-4, 3)))];
+            whole.Step(w, g, 0.05f);
+            for (int c = 0; c + 1 < cuts.Length; c++)
+            {
+                sliced.StepSlice(cuts[c], v.AsSpan(cuts[c]..cuts[c + 1]), g.AsSpan(cuts[c]..cuts[c + 1]), 0.05f);
+            }
+            Assert.Equal(step, sliced.Steps);
+            sliced.EndStep();
+        }
+
+        Assert.True(w.AsSpan().SequenceEqual(v), "sliced parameters differ");
+        Assert.True(whole.State.AsSpan().SequenceEqual(sliced.State), "sliced state differs");
+        Assert.Equal(whole.Steps, sliced.Steps);
+        Assert.Throws<ArgumentException>(() => sliced.StepSlice(100, new float[2], new float[2], 0.1f));
+        Assert.Throws<ArgumentException>(() => sliced.StepSlice(0, new float[2], new float[3], 0.1f));
+    }
+
+    [Theory]
     [InlineData(OptimizerKind.Sgd, 0)]
     [InlineData(OptimizerKind.Momentum, 10)]
     [InlineData(OptimizerKind.Adam, 20)]

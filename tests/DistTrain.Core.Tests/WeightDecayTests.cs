@@ -30,6 +30,27 @@ public sealed class WeightDecayTests
     }
 
     [Fact]
+    public void Block_by_block_gives_the_bits_of_one_call_and_stays_inside_its_block()
+    {
+        // 13·9 + 9 + 9·5 + 5 = 176 entries; blocks of 7 cut through weights and biases alike.
+        var layout = new ParameterLayout(Spec);
+        float[] parameters = SampleData.Parameters(Spec, 6);
+        float[] whole = [.. Enumerable.Range(0, layout.Count).Select(i => 0.01f * i)];
+        float[] blocked = [.. whole];
+        WeightDecay.AddGradient(layout, parameters, whole, 0.3f);
+        for (int start = 0; start < layout.Count; start += 7)
+        {
+            float[] before = [.. blocked];
+            int length = Math.Min(7, layout.Count - start);
+            WeightDecay.AddGradient(layout, parameters, blocked, 0.3f, start, length);
+            Assert.Equal(before.AsSpan(0, start).ToArray(), blocked.AsSpan(0, start).ToArray());
+            Assert.Equal(before.AsSpan(start + length).ToArray(), blocked.AsSpan(start + length).ToArray());
+        }
+        Assert.Equal(whole, blocked);
+        Assert.Throws<ArgumentOutOfRangeException>(() => WeightDecay.AddGradient(layout, parameters, blocked, 0.3f, 170, 7));
+    }
+
+    [Fact]
     public void Penalty_is_half_lambda_times_the_squared_weights()
     {
         var layout = new ParameterLayout(Spec);

@@ -18,6 +18,29 @@ public class TensorCodecTests
     }
 
     [Fact]
+    public unsafe void An_fp32_broadcast_is_the_parameter_array_itself_and_bf16_is_encoded()
+    {
+        float[] parameters = [.. Enumerable.Range(0, 40).Select(i => i * 0.37f - 3f)];
+        byte[] buffer = [];
+        var bytes = TensorCodec.Broadcast(parameters.AsMemory(8, 24), WirePrecisionKind.Fp32, ref buffer);
+        Assert.Empty(buffer);
+        Assert.Equal(System.Runtime.InteropServices.MemoryMarshal.AsBytes(parameters.AsSpan(8, 24)).ToArray(), bytes.ToByteArray());
+        parameters[8] = 42f;
+        Assert.Equal(42f, BitConverter.ToSingle(bytes.Span));
+
+        // Sockets pin what they send: the pinned address is the slice's first byte.
+        using (var pin = bytes.Memory.Pin())
+        {
+            Assert.Equal(42f, *(float*)pin.Pointer);
+            Assert.Equal(parameters[9], *((float*)pin.Pointer + 1));
+        }
+
+        var encoded = TensorCodec.Broadcast(parameters, WirePrecisionKind.Bf16, ref buffer);
+        Assert.Equal(parameters.Length * 2, encoded.Length);
+        Assert.NotEmpty(buffer);
+    }
+
+    [Fact]
     public void Bf16_rounds_to_nearest_even_and_halves_the_bytes()
     {
         // 1 + 2^-8 lies exactly between two bf16 values (1 and 1 + 2^-7): ties go to even (1).

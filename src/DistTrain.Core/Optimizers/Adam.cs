@@ -22,12 +22,22 @@ internal sealed class Adam(int parameterCount, float beta1, float beta2, float e
     public void Step(Span<float> parameters, ReadOnlySpan<float> gradient, float learningRate)
     {
         Optimizers.CheckStep(parameterCount, parameters.Length, gradient.Length);
+        StepSlice(0, parameters, gradient, learningRate);
+        EndStep();
+    }
+
+    public void EndStep() => Steps++;
+
+    public void StepSlice(int offset, Span<float> parameters, ReadOnlySpan<float> gradient, float learningRate)
+    {
+        Optimizers.CheckSlice(parameterCount, offset, parameters.Length, gradient.Length);
         long t = Steps + 1;
         float stepSize = (float)(learningRate / (1 - Math.Pow(beta1, t)));
         float rootCorrection2 = (float)Math.Sqrt(1 - Math.Pow(beta2, t));
 
-        Span<float> m = _moments.AsSpan(0, parameterCount);
-        Span<float> v = _moments.AsSpan(parameterCount, parameterCount);
+        int count = parameters.Length;
+        Span<float> m = _moments.AsSpan(offset, count);
+        Span<float> v = _moments.AsSpan(parameterCount + offset, count);
         float keep1 = 1 - beta1;
         float keep2 = 1 - beta2;
 
@@ -39,7 +49,7 @@ internal sealed class Adam(int parameterCount, float beta1, float beta2, float e
         var vStep = new Vector<float>(stepSize);
         var vRoot = new Vector<float>(rootCorrection2);
         var vEpsilon = new Vector<float>(epsilon);
-        for (; i <= parameterCount - Vector<float>.Count; i += Vector<float>.Count)
+        for (; i <= count - Vector<float>.Count; i += Vector<float>.Count)
         {
             var g = new Vector<float>(gradient[i..]);
             var mi = vBeta1 * new Vector<float>(m[i..]) + vKeep1 * g;
@@ -49,7 +59,7 @@ internal sealed class Adam(int parameterCount, float beta1, float beta2, float e
             var denominator = Vector.SquareRoot(vi) / vRoot + vEpsilon;
             (new Vector<float>(parameters[i..]) - vStep * mi / denominator).CopyTo(parameters[i..]);
         }
-        for (; i < parameterCount; i++)
+        for (; i < count; i++)
         {
             float g = gradient[i];
             float mi = beta1 * m[i] + keep1 * g;
@@ -59,7 +69,6 @@ internal sealed class Adam(int parameterCount, float beta1, float beta2, float e
             float denominator = MathF.Sqrt(vi) / rootCorrection2 + epsilon;
             parameters[i] -= stepSize * mi / denominator;
         }
-        Steps = t;
     }
 
     public void Restore(ReadOnlySpan<float> state, long steps)

@@ -12,6 +12,17 @@ public interface IOptimizer
     void Step(Span<float> parameters, ReadOnlySpan<float> gradient, float learningRate);
 
     /// <summary>
+    /// Part of a step: updates the parameters at [<paramref name="offset"/>, offset + length) and
+    /// the rule's state for them, exactly as <see cref="Step"/> would. A step done slice by slice
+    /// (each index once, then <see cref="EndStep"/>) gives the same bits as one <see cref="Step"/>;
+    /// it lets a caller update a cache-sized block right after computing its gradient.
+    /// </summary>
+    void StepSlice(int offset, Span<float> parameters, ReadOnlySpan<float> gradient, float learningRate);
+
+    /// <summary>Counts the step whose slices were all updated by <see cref="StepSlice"/>.</summary>
+    void EndStep();
+
+    /// <summary>
     /// A COPY of everything besides <see cref="Steps"/> needed to continue bit for bit after a restart:
     /// empty for SGD, the velocity for momentum, the first then the second moments for Adam.
     /// </summary>

@@ -19,10 +19,19 @@ internal sealed class MomentumSgd(int parameterCount, float momentum) : IOptimiz
     public void Step(Span<float> parameters, ReadOnlySpan<float> gradient, float learningRate)
     {
         Optimizers.CheckStep(parameterCount, parameters.Length, gradient.Length);
-        TensorPrimitives.MultiplyAdd(_velocity, momentum, gradient, _velocity);
-        TensorPrimitives.MultiplyAdd(_velocity, -learningRate, parameters, parameters);
-        Steps++;
+        StepSlice(0, parameters, gradient, learningRate);
+        EndStep();
     }
+
+    public void StepSlice(int offset, Span<float> parameters, ReadOnlySpan<float> gradient, float learningRate)
+    {
+        Optimizers.CheckSlice(parameterCount, offset, parameters.Length, gradient.Length);
+        var velocity = _velocity.AsSpan(offset, parameters.Length);
+        TensorPrimitives.MultiplyAdd(velocity, momentum, gradient, velocity);
+        TensorPrimitives.MultiplyAdd(velocity, -learningRate, parameters, parameters);
+    }
+
+    public void EndStep() => Steps++;
 
     public void Restore(ReadOnlySpan<float> state, long steps)
     {

@@ -34,6 +34,16 @@ public static class Optimizers
         }
     }
 
+    /// <summary>Shared argument checks of every rule's StepSlice.</summary>
+    internal static void CheckSlice(int parameterCount, int offset, int parameters, int gradient)
+    {
+        if (parameters != gradient || offset < 0 || (long)offset + parameters > parameterCount)
+        {
+            throw new ArgumentException(
+                $"A slice at {offset} of {parameters} parameters and {gradient} gradient values does not fit the optimizer's {parameterCount} parameters.");
+        }
+    }
+
     /// <summary>Shared argument checks of every rule's Restore.</summary>
     internal static void CheckRestore(OptimizerKind kind, int expectedLength, int length, long steps)
     {

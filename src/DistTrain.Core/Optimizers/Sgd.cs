@@ -14,9 +14,17 @@ internal sealed class Sgd(int parameterCount) : IOptimizer
     public void Step(Span<float> parameters, ReadOnlySpan<float> gradient, float learningRate)
     {
         Optimizers.CheckStep(parameterCount, parameters.Length, gradient.Length);
-        TensorPrimitives.MultiplyAdd(gradient, -learningRate, parameters, parameters);
-        Steps++;
+        StepSlice(0, parameters, gradient, learningRate);
+        EndStep();
     }
+
+    public void StepSlice(int offset, Span<float> parameters, ReadOnlySpan<float> gradient, float learningRate)
+    {
+        Optimizers.CheckSlice(parameterCount, offset, parameters.Length, gradient.Length);
+        TensorPrimitives.MultiplyAdd(gradient, -learningRate, parameters, parameters);
+    }
+
+    public void EndStep() => Steps++;
 
     public void Restore(ReadOnlySpan<float> state, long steps)
     {

@@ -29,8 +29,12 @@ public sealed class RemoteShardExecutor(WorkerPool pool, int parameterCount, Wir
     private long weightsVersion = -1;
     private CoordinatorMessage? weightsMessage;
 
-    // Two alternating buffers: a broadcast is written before any answer to it arrives, so the
-    // buffer of version v is free again once version v + 1's iteration has completed.
+    // fp32 weights are sent straight from the parameter array, which the next step changes. That
+    // is safe: every answer the loop accepts comes after its worker has received the whole
+    // broadcast, so a broadcast the step tears (one still queued or being written to a worker
+    // that was too late) only ever produces answers for a finished call, which are discarded.
+    // bf16 is encoded into two alternating buffers: the buffer of version v is free again once
+    // version v + 1's iteration has completed.
     private readonly byte[][] weightsBytes = [[], []];
 
     public int Workers => Math.Max(1, live.Count);
@@ -132,7 +136,7 @@ public sealed class RemoteShardExecutor(WorkerPool pool, int parameterCount, Wir
                 {
                     Version = (ulong)model.Version,
                     Precision = TensorCodec.ToWire(precision),
-                    Parameters = TensorCodec.EncodeInto(model.Parameters.Span, precision, ref weightsBytes[model.Version & 1]),
+                    Parameters = TensorCodec.Broadcast(model.Parameters, precision, ref weightsBytes[model.Version & 1]),
                 },
             };
         }

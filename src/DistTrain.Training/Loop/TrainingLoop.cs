@@ -85,20 +85,8 @@ public sealed class TrainingLoop(TrainingConfiguration config, Dataset data, ISh
                     break;
                 }
 
-                // The mini-batch gradient is the shard sums added in shard order, never arrival order:
-                // ((g0 + g1) + g2) + ..., the first addition straight into the sum.
-                if (outcomes.Length == 1)
-                {
-                    outcomes[0].Gradient.CopyTo(gradient);
-                }
-                else
-                {
-                    GradientMath.Add(outcomes[0].Gradient, outcomes[1].Gradient, gradient);
-                }
-                for (int s = 2; s < outcomes.Length; s++)
-                {
-                    GradientMath.Add(outcomes[s].Gradient, gradient);
-                }
+                var globalIteration = (long)(state.Epoch - 1) * perEpoch + state.Iteration;
+                update.Apply(state.Parameters, outcomes, gradient, globalIteration);
                 foreach (var outcome in outcomes)
                 {
                     outcome.Release();
@@ -106,9 +94,6 @@ public sealed class TrainingLoop(TrainingConfiguration config, Dataset data, ISh
                     state.EpochCorrect += outcome.Statistics.Correct;
                     state.EpochSamples += outcome.Statistics.Count;
                 }
-
-                var globalIteration = (long)(state.Epoch - 1) * perEpoch + state.Iteration;
-                update.Apply(state.Parameters, gradient, globalIteration);
                 state.Version++;
                 state.Iteration++;
                 state.EpochSeconds = secondsBefore + clock.Elapsed.TotalSeconds;

@@ -16,6 +16,21 @@ public static class TensorCodec
     public static int BytesPerValue(WirePrecisionKind precision) => precision == WirePrecisionKind.Bf16 ? 2 : 4;
 
     /// <summary>
+    /// The weights to broadcast: fp32 on a little-endian host is the parameter array itself
+    /// (no copy; it must not change until the message has been written), anything else is
+    /// encoded into <paramref name="buffer"/> as by <see cref="EncodeInto"/>.
+    /// </summary>
+    public static ByteString Broadcast(ReadOnlyMemory<float> values, WirePrecisionKind precision, ref byte[] buffer)
+    {
+        if (precision == WirePrecisionKind.Fp32 && BitConverter.IsLittleEndian
+            && MemoryMarshal.TryGetArray(values, out var segment) && segment.Array is { } array)
+        {
+            return UnsafeByteOperations.UnsafeWrap(new FloatArrayBytes(array, segment.Offset, segment.Count).Memory);
+        }
+        return EncodeInto(values.Span, precision, ref buffer);
+    }
+
+    /// <summary>
     /// Encodes into <paramref name="buffer"/> (grown when too small) and wraps it without a copy;
     /// the caller must not reuse the buffer until the message has been written.
     /// </summary>
