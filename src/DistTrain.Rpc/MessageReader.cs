@@ -6,7 +6,7 @@ namespace DistTrain.Rpc;
 /// <summary>
 /// How a method's received messages are parsed: protobuf's own parser (any
 /// <see cref="MessageParser{T}"/> converts to one), or a reader of our own such as
-/// <see cref="Tensors.TensorMessageReaders"/>, which puts tensor bytes in pooled buffers.
+/// <see cref="Tensors.TensorMessageReaders"/>, which leaves tensor bytes in the received (pooled) buffers.
 /// Malformed input throws <see cref="InvalidProtocolBufferException"/>.
 /// </summary>
 public sealed class MessageReader<T>(Func<ReadOnlySequence<byte>, T> parse)

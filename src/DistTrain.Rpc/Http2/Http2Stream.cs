@@ -11,8 +11,10 @@ namespace DistTrain.Rpc.Http2;
 /// </summary>
 internal sealed class Http2Stream
 {
-    // Never pause the pipe: HTTP/2 flow control already bounds what the peer may send.
-    private static readonly PipeOptions InboundOptions = new(
+    // Never pause the pipe: HTTP/2 flow control already bounds what the peer may send. Its blocks
+    // can outlive it: a received tensor may stay in the block it arrived in (Tensors/TensorLease).
+    internal static readonly PipeOptions InboundOptions = new(
+        pool: ReceiveBlockPool.Default,
         pauseWriterThreshold: 0,
         readerScheduler: PipeScheduler.ThreadPool,
         writerScheduler: PipeScheduler.Inline,

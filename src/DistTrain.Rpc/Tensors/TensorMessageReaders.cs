@@ -5,7 +5,8 @@ namespace DistTrain.Rpc.Tensors;
 
 /// <summary>
 /// Readers for the messages that carry tensors: the same result as protobuf's parser, but the
-/// tensor bytes go into a pooled array (give it back with <see cref="TensorBuffers.Return"/>).
+/// tensor bytes stay in the block they were received in, or go into a pooled array when they span
+/// blocks (either way, give them back with <see cref="TensorBuffers.Return"/>).
 /// Only the form protobuf itself writes is read here: each known field at most once, no unknown
 /// fields. Anything else, malformed input included, goes to protobuf's parser unchanged.
 /// </summary>

@@ -2,7 +2,7 @@ using System.Buffers;
 
 namespace DistTrain.Rpc.Tests.Support;
 
-/// <summary>A byte array as a ReadOnlySequence cut into several segments, as a pipe may hand it over.</summary>
+/// <summary>Bytes as a ReadOnlySequence of several segments, as a pipe may hand them over.</summary>
 internal sealed class Segments : ReadOnlySequenceSegment<byte>
 {
     private Segments(ReadOnlyMemory<byte> memory, long runningIndex)
@@ -23,6 +23,20 @@ internal sealed class Segments : ReadOnlySequenceSegment<byte>
         for (var i = 1; i < cuts.Length - 1; i++)
         {
             var next = new Segments(bytes.AsMemory(cuts[i], cuts[i + 1] - cuts[i]), cuts[i]);
+            last.Next = next;
+            last = next;
+        }
+        return new ReadOnlySequence<byte>(first, 0, last, last.Memory.Length);
+    }
+
+    /// <summary>The pieces one after another, each a segment of its own.</summary>
+    public static ReadOnlySequence<byte> Join(params ReadOnlyMemory<byte>[] pieces)
+    {
+        var first = new Segments(pieces[0], 0);
+        var last = first;
+        foreach (var piece in pieces.Skip(1))
+        {
+            var next = new Segments(piece, last.RunningIndex + last.Memory.Length);
             last.Next = next;
             last = next;
         }
