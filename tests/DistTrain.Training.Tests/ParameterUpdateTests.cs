@@ -18,13 +18,14 @@ public sealed class ParameterUpdateTests
         });
 
     [Theory]
-    [InlineData("sgd", 0f, 1)]
-    [InlineData("sgd", 1e-3f, 2)]
-    [InlineData("momentum", 0f, 2)]
-    [InlineData("momentum", 1e-3f, 3)]
-    [InlineData("adam", 0f, 6)]
-    [InlineData("adam", 1e-3f, 2)]
-    public void A_blocked_step_gives_the_bits_of_whole_vector_passes(string optimizer, float weightDecay, int shards)
+    [InlineData("sgd", 0f, 1, 1)]
+    [InlineData("sgd", 1e-3f, 2, 3)]
+    [InlineData("momentum", 0f, 2, 1)]
+    [InlineData("momentum", 0f, 2, 2)]
+    [InlineData("momentum", 1e-3f, 3, 4)]
+    [InlineData("adam", 0f, 6, 2)]
+    [InlineData("adam", 1e-3f, 2, 1)]
+    public void A_blocked_step_gives_the_bits_of_whole_vector_passes(string optimizer, float weightDecay, int shards, int threads)
     {
         var config = Config(optimizer, weightDecay, shards);
         var layout = new ParameterLayout(config.Network);
@@ -49,7 +50,7 @@ public sealed class ParameterUpdateTests
                     outcome.Buffer[i] = (random.NextSingle() - 0.5f) * MathF.Pow(10, random.Next(-3, 4));
                 }
             }
-            update.Apply(parameters, outcomes, scratch, iteration);
+            update.Apply(parameters, outcomes, scratch, iteration, threads);
 
             var g = new float[layout.Count];
             outcomes[0].Buffer.CopyTo(g, 0);
@@ -86,7 +87,7 @@ public sealed class ParameterUpdateTests
 
         outcomes[1].Buffer[^1] = float.MaxValue;
         outcomes[0].Buffer[^1] = float.MaxValue; // finite shards whose sum overflows
-        var error = Assert.Throws<TrainingDivergedException>(() => update.Apply(parameters, outcomes, new float[layout.Count], 1));
+        var error = Assert.Throws<TrainingDivergedException>(() => update.Apply(parameters, outcomes, new float[layout.Count], 1, threads: 2));
 
         Assert.Contains("iteration 1", error.Message);
         Assert.True(before.AsSpan().SequenceEqual(parameters), "parameters changed");

@@ -15,7 +15,8 @@ public interface IOptimizer
     /// Part of a step: updates the parameters at [<paramref name="offset"/>, offset + length) and
     /// the rule's state for them, exactly as <see cref="Step"/> would. A step done slice by slice
     /// (each index once, then <see cref="EndStep"/>) gives the same bits as one <see cref="Step"/>;
-    /// it lets a caller update a cache-sized block right after computing its gradient.
+    /// it lets a caller update a cache-sized block right after computing its gradient. Slices that
+    /// do not overlap may run on different threads at once.
     /// </summary>
     void StepSlice(int offset, Span<float> parameters, ReadOnlySpan<float> gradient, float learningRate);
 

@@ -26,50 +26,72 @@ public sealed class ParameterUpdate(TrainingConfiguration config, ParameterLayou
     /// <summary>
     /// Applies the step for the shards' gradient sums, added in shard order (((g0 + g1) + g2) + ...),
     /// never arrival order. <paramref name="gradient"/> is scratch space that ends up holding g.
-    /// Nothing is changed when g is not finite.
+    /// Nothing is changed when g is not finite. Blocks run on up to <paramref name="threads"/>
+    /// threads; each block's arithmetic is the same whichever thread runs it.
     /// </summary>
-    public void Apply(Span<float> parameters, IReadOnlyList<ShardOutcome> shards, Span<float> gradient, long iteration)
+    public void Apply(float[] parameters, IReadOnlyList<ShardOutcome> shards, float[] gradient, long iteration, int threads = 1)
     {
         if (parameters.Length != layout.Count || gradient.Length != layout.Count)
         {
             throw new ArgumentException($"The network has {layout.Count} parameters; got {parameters.Length} parameters and {gradient.Length} gradient values.");
         }
-        var scale = 1f / config.BatchSize;
-        for (var start = 0; start < gradient.Length; start += BlockSize)
+        var blocks = (gradient.Length + BlockSize - 1) / BlockSize;
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, threads) };
+        var finite = true;
+        ForEachBlock(blocks, parallel, (start, length) =>
         {
-            var length = Math.Min(BlockSize, gradient.Length - start);
-            var g = gradient.Slice(start, length);
-            if (shards.Count == 1)
+            if (!AverageGradient(parameters, shards, gradient, start, length))
             {
-                shards[0].Gradient.Slice(start, length).CopyTo(g);
+                Volatile.Write(ref finite, false);
             }
-            else
-            {
-                GradientMath.Add(shards[0].Gradient.Slice(start, length), shards[1].Gradient.Slice(start, length), g);
-            }
-            for (var s = 2; s < shards.Count; s++)
-            {
-                GradientMath.Add(shards[s].Gradient.Slice(start, length), g);
-            }
-            GradientMath.Scale(g, scale);
-            if (config.WeightDecay > 0)
-            {
-                WeightDecay.AddGradient(layout, parameters, gradient, config.WeightDecay, start, length);
-            }
-            if (!GradientMath.AllFinite(g))
-            {
-                throw new TrainingDivergedException(
-                    $"the gradient at iteration {iteration} is not finite (NaN or infinity): training diverged; lower --lr (now {config.LearningRate})");
-            }
+        });
+        if (!finite)
+        {
+            throw new TrainingDivergedException(
+                $"the gradient at iteration {iteration} is not finite (NaN or infinity): training diverged; lower --lr (now {config.LearningRate})");
         }
 
         var rate = RateAt(iteration);
-        for (var start = 0; start < gradient.Length; start += BlockSize)
-        {
-            var length = Math.Min(BlockSize, gradient.Length - start);
-            optimizer.StepSlice(start, parameters.Slice(start, length), gradient.Slice(start, length), rate);
-        }
+        ForEachBlock(blocks, parallel, (start, length) =>
+            optimizer.StepSlice(start, parameters.AsSpan(start, length), gradient.AsSpan(start, length), rate));
         optimizer.EndStep();
+    }
+
+    private void ForEachBlock(int blocks, ParallelOptions parallel, Action<int, int> work)
+    {
+        if (parallel.MaxDegreeOfParallelism == 1)
+        {
+            for (var b = 0; b < blocks; b++)
+            {
+                work(b * BlockSize, Math.Min(BlockSize, layout.Count - b * BlockSize));
+            }
+            return;
+        }
+        Parallel.For(0, blocks, parallel, b => work(b * BlockSize, Math.Min(BlockSize, layout.Count - b * BlockSize)));
+    }
+
+    /// <summary>g = (1/B)·Σ shards + λ·W on one block; false when a value is not finite.</summary>
+    private bool AverageGradient(float[] parameters, IReadOnlyList<ShardOutcome> shards, float[] gradient, int start, int length)
+    {
+        var g = gradient.AsSpan(start, length);
+        if (shards.Count == 1)
+        {
+            shards[0].Gradient.Slice(start, length).CopyTo(g);
+        }
+        else
+        {
+            GradientMath.Add(shards[0].Gradient.Slice(start, length), shards[1].Gradient.Slice(start, length), g);
+        }
+        for (var s = 2; s < shards.Count; s++)
+        {
+            GradientMath.Add(shards[s].Gradient.Slice(start, length), g);
+        }
+        GradientMath.Scale(g, 1f / config.BatchSize);
+        if (config.WeightDecay > 0)
+        {
+            WeightDecay.AddGradient(layout, parameters, gradient, config.WeightDecay, start, length);
+        }
+        return GradientMath.AllFinite(g);
     }
 }
 

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using DistTrain.Core;
+using DistTrain.Core.Kernels;
 using DistTrain.Data;
 using DistTrain.Training.Checkpoints;
 using DistTrain.Training.Configuration;
@@ -86,7 +87,7 @@ public sealed class TrainingLoop(TrainingConfiguration config, Dataset data, ISh
                 }
 
                 var globalIteration = (long)(state.Epoch - 1) * perEpoch + state.Iteration;
-                update.Apply(state.Parameters, outcomes, gradient, globalIteration);
+                update.Apply(state.Parameters, outcomes, gradient, globalIteration, Gemm.MaxThreads);
                 foreach (var outcome in outcomes)
                 {
                     outcome.Release();
