@@ -35,10 +35,9 @@ public sealed class ParameterUpdate(TrainingConfiguration config, ParameterLayou
         {
             throw new ArgumentException($"The network has {layout.Count} parameters; got {parameters.Length} parameters and {gradient.Length} gradient values.");
         }
-        var blocks = (gradient.Length + BlockSize - 1) / BlockSize;
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, threads) };
         var finite = true;
-        ForEachBlock(blocks, parallel, (start, length) =>
+        ForEachBlock(parallel, (start, length) =>
         {
             if (!AverageGradient(parameters, shards, gradient, start, length))
             {
@@ -52,22 +51,24 @@ public sealed class ParameterUpdate(TrainingConfiguration config, ParameterLayou
         }
 
         var rate = RateAt(iteration);
-        ForEachBlock(blocks, parallel, (start, length) =>
+        ForEachBlock(parallel, (start, length) =>
             optimizer.StepSlice(start, parameters.AsSpan(start, length), gradient.AsSpan(start, length), rate));
         optimizer.EndStep();
     }
 
-    private void ForEachBlock(int blocks, ParallelOptions parallel, Action<int, int> work)
+    private void ForEachBlock(ParallelOptions parallel, Action<int, int> work)
     {
+        var blocks = (layout.Count + BlockSize - 1) / BlockSize;
+        void Block(int b) => work(b * BlockSize, Math.Min(BlockSize, layout.Count - b * BlockSize));
         if (parallel.MaxDegreeOfParallelism == 1)
         {
             for (var b = 0; b < blocks; b++)
             {
-                work(b * BlockSize, Math.Min(BlockSize, layout.Count - b * BlockSize));
+                Block(b);
             }
             return;
         }
-        Parallel.For(0, blocks, parallel, b => work(b * BlockSize, Math.Min(BlockSize, layout.Count - b * BlockSize)));
+        Parallel.For(0, blocks, parallel, Block);
     }
 
     /// <summary>g = (1/B)·Σ shards + λ·W on one block; false when a value is not finite.</summary>
