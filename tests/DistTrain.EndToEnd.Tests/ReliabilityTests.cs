@@ -1,7 +1,9 @@
 using System.Diagnostics;
 using System.Text;
-using DistTrain.Rpc;
-using DistTrain.Rpc.V1;
+using DistTrain.Training.Protocol;
+using DistTrain.Training.Protocol.V1;
+using DistTrain.Transport;
+using DistTrain.Transport.AspNetCore;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace DistTrain.EndToEnd.Tests;
@@ -112,10 +114,9 @@ public class ReliabilityTests
         // A coordinator that takes the join and never answers it: the worker is still in its handshake.
         var joined = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var leave = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var registry = new ServiceRegistry();
-        registry.AddDuplexStreaming<WorkerMessage, CoordinatorMessage>(TrainerMethods.Join, WorkerMessage.Parser, async (requests, _, _) =>
+        var service = TrainerMethods.Service(async (requests, _, context) =>
         {
-            while (await requests.MoveNext())
+            while (await requests.MoveNext(context.CancellationToken))
             {
                 if (requests.Current.KindCase == WorkerMessage.KindOneofCase.Join)
                 {
@@ -127,7 +128,7 @@ public class ReliabilityTests
                 }
             }
         });
-        await using var silent = await GrpcServer.StartAsync(new GrpcServerOptions(), registry, NullLoggerFactory.Instance);
+        await using var silent = await new AspNetCoreTransport().StartServerAsync(new GrpcServerOptions(), [service], NullLoggerFactory.Instance);
         var output = new StringBuilder();
         using var worker = Disttrain.Start(["worker", "--coordinator", silent.Address.ToString(), "--name", "early", "--threads", "1"], output);
         await joined.Task.WaitAsync(TimeSpan.FromMinutes(1));

@@ -1,5 +1,5 @@
 using DistTrain.Training.Configuration;
-using DistTrain.Training.Wire;
+using DistTrain.Training.Protocol;
 
 namespace DistTrain.Training.Tests;
 

@@ -1,5 +1,6 @@
 using System.CommandLine;
-using DistTrain.Rpc;
+using DistTrain.Cli.Hosting;
+using DistTrain.Transport;
 
 namespace DistTrain.Cli.Commands;
 
@@ -11,9 +12,11 @@ public static class HealthCommand
         var address = new Option<string>("--address") { Description = "Server address, e.g. http://127.0.0.1:50051", Required = true };
         var timeout = new Option<double>("--timeout") { Description = "Seconds to wait for the answer", DefaultValueFactory = _ => 3 };
         var service = new Option<string>("--service") { Description = "Service name to ask about ('' = the whole server)", DefaultValueFactory = _ => "" };
-        var command = new Command("health", "Ask a coordinator or worker whether it is serving (exit 0 when SERVING)") { address, timeout, service };
+        var transport = new TransportOption();
+        var command = new Command("health", "Ask a coordinator or worker whether it is serving (exit 0 SERVING, 1 NOT_SERVING, 3 unreachable)") { address, timeout, service };
+        transport.AddTo(command);
         command.SetAction((parse, cancellationToken) => CommandErrors.Guard(() =>
-            HealthProbe.CheckAsync(parse.GetValue(address)!, TimeSpan.FromSeconds(parse.GetValue(timeout)), Console.Out, parse.GetValue(service)!)));
+            HealthProbe.CheckAsync(transport.Create(parse, CliHost.BuildConfiguration()), parse.GetValue(address)!, TimeSpan.FromSeconds(parse.GetValue(timeout)), Console.Out, parse.GetValue(service)!, new GrpcClientOptions())));
         return command;
     }
 }

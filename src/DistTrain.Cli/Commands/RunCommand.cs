@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using DistTrain.Cli.Hosting;
 using DistTrain.Data;
 using DistTrain.Training.Configuration;
+using DistTrain.Transport;
 using Microsoft.Extensions.Logging;
 
 namespace DistTrain.Cli.Commands;
@@ -22,8 +23,10 @@ public static class RunCommand
         var training = new TrainingOptionSet("Shards per mini-batch [default: --workers]; the same shards give the same bits with any worker count")
             .With("--wire-precision", "fp32 or bf16 (halves the traffic; weights then differ from train's)", new TrainingOptions().WirePrecision, (o, v) => o.WirePrecision = v);
         var logFormat = DisttrainCommands.LogFormatOption();
+        var transport = new TransportOption();
         var command = new Command("run", "Train with a coordinator and N worker processes on this machine") { workers, logFormat };
         training.AddTo(command);
+        transport.AddTo(command);
         command.SetAction((parse, cancellationToken) => CommandErrors.Guard(async () =>
         {
             var count = parse.GetValue(workers);
@@ -47,18 +50,21 @@ public static class RunCommand
             var port = FreeLoopbackPort();
             var address = $"http://127.0.0.1:{port}";
             var threads = resolved.Threads > 0 ? resolved.Threads : Math.Max(1, Environment.ProcessorCount / count);
-            var forwarded = ForwardedArguments(parse, command, workers);
+            var kind = TransportKinds.Name(transport.Resolve(parse, configuration));
+            var forwarded = ForwardedArguments(parse, command, [workers, transport.Option]);
             logger.LogInformation("Starting a coordinator on {Address} and {Workers} workers with {Threads} threads each", address, count, threads);
 
             var children = new List<ChildProcess>();
             try
             {
                 var coordinator = ChildProcess.Start("coordinator",
-                    ["coordinator", "--listen", address, "--min-workers", count.ToString(System.Globalization.CultureInfo.InvariantCulture), .. forwarded]);
+                    ["coordinator", "--listen", address, "--transport", kind, "--min-workers", count.ToString(System.Globalization.CultureInfo.InvariantCulture), .. forwarded]);
                 children.Add(coordinator);
                 for (int i = 1; i <= count; i++)
                 {
-                    string[] workerArgs = ["worker", "--coordinator", address, "--name", $"worker-{i}", "--threads", threads.ToString(System.Globalization.CultureInfo.InvariantCulture)];
+                    // The coordinator is a sibling process: if it is not up within a minute, it is not coming.
+                    string[] workerArgs = ["worker", "--coordinator", address, "--transport", kind, "--name", $"worker-{i}",
+                        "--threads", threads.ToString(System.Globalization.CultureInfo.InvariantCulture), "--give-up-after", "60", "--retry-seconds", "0.2"];
                     if (format is not null)
                     {
                         workerArgs = [.. workerArgs, "--log-format", format];
@@ -106,13 +112,13 @@ public static class RunCommand
         return coordinator.ExitCode;
     }
 
-    /// <summary>The options the user gave `run`, minus --workers, for the coordinator's command line.</summary>
-    private static List<string> ForwardedArguments(ParseResult parse, Command command, Option workers)
+    /// <summary>The options the user gave `run`, minus those `run` passes itself, for the coordinator's command line.</summary>
+    private static List<string> ForwardedArguments(ParseResult parse, Command command, Option[] notForwarded)
     {
         var forwarded = new List<string>();
         foreach (var option in command.Options)
         {
-            if (option == workers || parse.GetResult(option) is not { Implicit: false } result)
+            if (notForwarded.Contains(option) || parse.GetResult(option) is not { Implicit: false } result)
             {
                 continue;
             }

@@ -1,5 +1,5 @@
 using System.CommandLine;
-using DistTrain.Rpc;
+using DistTrain.Transport;
 using Microsoft.Extensions.Configuration;
 
 namespace DistTrain.Cli.Commands;
@@ -38,7 +38,7 @@ public sealed class SecurityOptions
         CertificateKeyPath = Value(parse, CertificateKey, configuration, "Security:TlsKey"),
     };
 
-    public GrpcChannelOptions ChannelOptions(ParseResult parse, IConfiguration configuration, int maxMessageSize) => new()
+    public GrpcClientOptions ChannelOptions(ParseResult parse, IConfiguration configuration, int maxMessageSize) => new()
     {
         AuthToken = Value(parse, AuthToken, configuration, "Security:AuthToken"),
         TrustedCaCertificatePath = Value(parse, TrustedCa, configuration, "Security:CaCert"),

@@ -1,9 +1,9 @@
 using System.CommandLine;
 using DistTrain.Cli.Hosting;
 using DistTrain.Core.Kernels;
-using DistTrain.Rpc;
 using DistTrain.Training.Configuration;
 using DistTrain.Training.Distributed;
+using DistTrain.Transport;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 
@@ -21,10 +21,13 @@ public static class WorkerCommand
         var name = new Option<string?>("--name") { Description = "Name in the coordinator's logs [default: host name and process id]" };
         var threads = new Option<int?>("--threads") { Description = "Compute threads (0 = all cores) [default: 0]" };
         var retry = new Option<double?>("--retry-seconds") { Description = "Seconds between attempts to reach the coordinator [default: 1]" };
+        var giveUp = new Option<double?>("--give-up-after") { Description = "Exit with an error when the coordinator has been unreachable this many seconds [default: 0, keep waiting]; also Worker__GiveUpAfterSeconds" };
         var security = new SecurityOptions();
+        var transport = new TransportOption();
         var logFormat = DisttrainCommands.LogFormatOption();
-        var command = new Command("worker", "Run a worker: join the coordinator and compute shards") { coordinatorUrl, listen, name, threads, retry, logFormat };
+        var command = new Command("worker", "Run a worker: join the coordinator and compute shards") { coordinatorUrl, listen, name, threads, retry, giveUp, logFormat };
         security.AddClientOptions(command);
+        transport.AddTo(command);
         command.SetAction((parse, cancellationToken) => CommandErrors.Guard(async () =>
         {
             var configuration = CliHost.BuildConfiguration();
@@ -34,6 +37,12 @@ public static class WorkerCommand
             options.Name = parse.GetValue(name) ?? options.Name;
             options.Threads = parse.GetValue(threads) ?? options.Threads;
             options.RetrySeconds = parse.GetValue(retry) ?? options.RetrySeconds;
+            options.GiveUpAfterSeconds = parse.GetValue(giveUp) ?? options.GiveUpAfterSeconds;
+            if (options.GiveUpAfterSeconds < 0 || !double.IsFinite(options.GiveUpAfterSeconds))
+            {
+                throw new OptionsException($"--give-up-after: {options.GiveUpAfterSeconds} must be 0 (keep waiting) or a positive number of seconds");
+            }
+            var grpc = transport.Create(parse, configuration);
             if (!Uri.TryCreate(options.Coordinator, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
             {
                 throw new OptionsException($"--coordinator: '{options.Coordinator}' is not an http:// or https:// address, e.g. --coordinator http://127.0.0.1:50051");
@@ -48,10 +57,10 @@ public static class WorkerCommand
 
             var health = security.ServerOptions(parse, configuration);
             health.ListenUrl = parse.GetValue(listen) ?? configuration["Worker:Listen"] ?? "http://127.0.0.1:0";
-            await using var server = await GrpcServer.StartAsync(health, new ServiceRegistry(), loggers, cancellationToken);
-            logger.LogInformation("Worker {Name} ({Threads} threads) health endpoint on {Address}; joining {Coordinator}",
-                options.Name, Gemm.MaxThreads, server.Address, options.Coordinator);
-            var runner = new WorkerRunner(options, security.ChannelOptions(parse, configuration, MaxMessageBytes), logger);
+            await using var server = await grpc.StartServerAsync(health, [], loggers, cancellationToken);
+            logger.LogInformation("Worker {Name} ({Threads} threads, {Transport} transport) health endpoint on {Address}; joining {Coordinator}",
+                options.Name, Gemm.MaxThreads, TransportKinds.Name(grpc.Kind), server.Address, options.Coordinator);
+            var runner = new WorkerRunner(options, grpc, security.ChannelOptions(parse, configuration, MaxMessageBytes), logger);
             var exit = await runner.RunAsync(cancellationToken);
             await server.StopAsync(TimeSpan.FromSeconds(1));
             return exit;

@@ -1,5 +1,5 @@
 using DistTrain.Core;
-using DistTrain.Rpc;
+using DistTrain.Transport;
 using DistTrain.Training.Configuration;
 using DistTrain.Training.Loop;
 using Microsoft.Extensions.Logging;
@@ -15,7 +15,7 @@ public static class CoordinatorRunner
     /// <summary>How often workers say they are alive.</summary>
     public static readonly TimeSpan HeartbeatInterval = TimeSpan.FromSeconds(1);
 
-    public static async Task<RunResult> RunAsync(TrainingConfiguration config, CoordinatorOptions coordinator, GrpcServerOptions server,
+    public static async Task<RunResult> RunAsync(TrainingConfiguration config, CoordinatorOptions coordinator, IGrpcTransport transport, GrpcServerOptions server,
         ILoggerFactory loggers, CancellationToken stopping)
     {
         var logger = loggers.CreateLogger("coordinator");
@@ -42,15 +42,14 @@ public static class CoordinatorRunner
         var pool = new WorkerPool(coordinator.MaxWorkers, logger);
         var faults = new FaultSettings(TimeSpan.FromSeconds(coordinator.TaskTimeoutSeconds), TimeSpan.FromSeconds(coordinator.HeartbeatTimeoutSeconds), coordinator.Speculate);
         await using var executor = new RemoteShardExecutor(pool, layout.Count, config.WirePrecision, faults, logger);
-        var services = new ServiceRegistry();
-        new TrainerService(pool, config.Network, config.WirePrecision, HeartbeatInterval, logger).Register(services);
+        var trainer = new TrainerService(pool, config.Network, config.WirePrecision, HeartbeatInterval, logger);
         server.ListenUrl = coordinator.Listen;
         var needed = MessageSizing.ForParameters(layout.Count);
         server.MaxReceiveMessageSize = Math.Max(server.MaxReceiveMessageSize, needed);
         server.MaxSendMessageSize = Math.Max(server.MaxSendMessageSize, needed);
-        await using var host = await GrpcServer.StartAsync(server, services, loggers, stopping);
-        logger.LogInformation("Coordinator listening on {Address}; {Configuration}; min workers {MinWorkers}, out {Out}",
-            host.Address, config.Describe(), coordinator.MinWorkers, Path.GetFullPath(config.OutputDirectory));
+        await using var host = await transport.StartServerAsync(server, [trainer.Definition], loggers, stopping);
+        logger.LogInformation("Coordinator listening on {Address} ({Transport} transport); {Configuration}; min workers {MinWorkers}, out {Out}",
+            host.Address, TransportKinds.Name(transport.Kind), config.Describe(), coordinator.MinWorkers, Path.GetFullPath(config.OutputDirectory));
 
         RunResult result;
         try

@@ -1,11 +1,10 @@
 using System.Diagnostics;
 using DistTrain.Core;
 using DistTrain.Data;
-using DistTrain.Rpc.Tensors;
-using DistTrain.Rpc.V1;
+using DistTrain.Training.Protocol.V1;
 using DistTrain.Training.Configuration;
 using DistTrain.Training.Loop;
-using DistTrain.Training.Wire;
+using DistTrain.Training.Protocol;
 using Google.Protobuf;
 using Microsoft.Extensions.Logging;
 
@@ -71,7 +70,7 @@ public sealed class RemoteShardExecutor(WorkerPool pool, int parameterCount, Wir
             if (wirePrecision == WirePrecisionKind.Fp32 && BitConverter.IsLittleEndian)
             {
                 // Added straight from the received buffer: the outcome holds it until the loop has summed.
-                outcome.Lend(bytes.Memory, () => TensorBuffers.Return(bytes));
+                outcome.Lend(bytes.Memory, () => ReceivedTensor.Release(bytes));
                 result.Gradient = ByteString.Empty;
             }
             else
@@ -355,7 +354,7 @@ public sealed class RemoteShardExecutor(WorkerPool pool, int parameterCount, Wir
         {
             if (result is not null)
             {
-                TensorBuffers.Return(result.Gradient);
+                ReceivedTensor.Release(result.Gradient);
             }
         }
     }

@@ -1,5 +1,5 @@
 using System.Globalization;
-using DistTrain.Rpc.V1;
+using DistTrain.Training.Protocol.V1;
 
 namespace DistTrain.Training.Distributed;
 

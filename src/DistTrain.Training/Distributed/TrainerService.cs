@@ -1,9 +1,9 @@
 using DistTrain.Core;
-using DistTrain.Rpc;
-using DistTrain.Rpc.Tensors;
-using DistTrain.Rpc.V1;
+using DistTrain.Transport;
+using Grpc.Core;
+using DistTrain.Training.Protocol.V1;
 using DistTrain.Training.Configuration;
-using DistTrain.Training.Wire;
+using DistTrain.Training.Protocol;
 using Microsoft.Extensions.Logging;
 
 namespace DistTrain.Training.Distributed;
@@ -16,8 +16,8 @@ public sealed class TrainerService(WorkerPool pool, NetworkSpec network, WirePre
 {
     public const uint ProtocolVersion = 1;
 
-    public void Register(ServiceRegistry services) =>
-        services.AddDuplexStreaming<WorkerMessage, CoordinatorMessage>(TrainerMethods.Join, TensorMessageReaders.Worker, JoinAsync);
+    /// <summary>The service to host on either transport.</summary>
+    public ServerServiceDefinition Definition => TrainerMethods.Service(JoinAsync);
 
     private async Task JoinAsync(IAsyncStreamReader<WorkerMessage> requests, IServerStreamWriter<CoordinatorMessage> responses, ServerCallContext context)
     {
@@ -28,19 +28,19 @@ public sealed class TrainerService(WorkerPool pool, NetworkSpec network, WirePre
         }
         if (requests.Current.KindCase != WorkerMessage.KindOneofCase.Join)
         {
-            throw new RpcException(StatusCode.InvalidArgument, "the first message on Trainer.Join must be a JoinRequest");
+            throw new RpcException(new Status(StatusCode.InvalidArgument, "the first message on Trainer.Join must be a JoinRequest"));
         }
         var join = requests.Current.Join;
         if (join.ProtocolVersion != ProtocolVersion)
         {
-            throw new RpcException(StatusCode.FailedPrecondition,
-                $"worker speaks protocol {join.ProtocolVersion}, this coordinator speaks {ProtocolVersion}: run the same DistTrain version on both");
+            throw new RpcException(new Status(StatusCode.FailedPrecondition,
+                $"worker speaks protocol {join.ProtocolVersion}, this coordinator speaks {ProtocolVersion}: run the same DistTrain version on both"));
         }
         var session = pool.Register(join.WorkerName, context.Peer);
         if (session is null)
         {
             logger.LogWarning("Refused worker {Worker} from {Peer}: --max-workers reached", join.WorkerName, context.Peer);
-            throw new RpcException(StatusCode.ResourceExhausted, "the coordinator has as many workers as --max-workers allows");
+            throw new RpcException(new Status(StatusCode.ResourceExhausted, "the coordinator has as many workers as --max-workers allows"));
         }
 
         session.Send(new CoordinatorMessage

@@ -1,4 +1,4 @@
-using DistTrain.Rpc.V1;
+using DistTrain.Training.Protocol.V1;
 
 namespace DistTrain.Training.Distributed;
 

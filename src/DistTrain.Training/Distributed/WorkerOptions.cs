@@ -16,4 +16,7 @@ public sealed class WorkerOptions
 
     /// <summary>Seconds between reconnection attempts while the coordinator is unreachable.</summary>
     public double RetrySeconds { get; set; } = 1;
+
+    /// <summary>Exit with an error after the coordinator has been unreachable this many seconds; 0 = keep waiting (deployments).</summary>
+    public double GiveUpAfterSeconds { get; set; }
 }

@@ -1,10 +1,10 @@
 using System.Diagnostics;
 using DistTrain.Core;
-using DistTrain.Rpc;
-using DistTrain.Rpc.Tensors;
-using DistTrain.Rpc.V1;
+using DistTrain.Transport;
+using Grpc.Core;
+using DistTrain.Training.Protocol.V1;
 using DistTrain.Training.Configuration;
-using DistTrain.Training.Wire;
+using DistTrain.Training.Protocol;
 using Microsoft.Extensions.Logging;
 
 namespace DistTrain.Training.Distributed;
@@ -14,23 +14,34 @@ namespace DistTrain.Training.Distributed;
 /// answers each shard task with the shard's gradient sum, loss sum and correct count. It retries
 /// until the coordinator answers (containers start in any order) and exits when told the run is over.
 /// </summary>
-public sealed class WorkerRunner(WorkerOptions options, GrpcChannelOptions channelOptions, ILogger logger)
+public sealed class WorkerRunner(WorkerOptions options, IGrpcTransport transport, GrpcClientOptions channelOptions, ILogger logger)
 {
-    /// <summary>0 when the coordinator ended the run; non-zero when this worker cannot go on.</summary>
+    /// <summary>How often a worker that is still waiting for its coordinator says so.</summary>
+    private static readonly TimeSpan WaitingReminder = TimeSpan.FromSeconds(60);
+
+    /// <summary>0 when the coordinator ended the run (or this worker was stopped); non-zero when this worker cannot go on.</summary>
     public async Task<int> RunAsync(CancellationToken stopping)
     {
         var retry = TimeSpan.FromSeconds(Math.Max(0.1, options.RetrySeconds));
-        var failures = 0;
+        var giveUpAfter = options.GiveUpAfterSeconds > 0 ? TimeSpan.FromSeconds(options.GiveUpAfterSeconds) : Timeout.InfiniteTimeSpan;
+        // Time since the coordinator was last reachable; null while it is.
+        System.Diagnostics.Stopwatch? waiting = null;
+        var lastReminder = TimeSpan.Zero;
+        var fullNoted = false;
         while (!stopping.IsCancellationRequested)
         {
             try
             {
-                using var channel = GrpcChannel.ForAddress(options.Coordinator, channelOptions);
+                using var channel = transport.CreateChannel(options.Coordinator, channelOptions);
                 // The call outlives `stopping` by a moment so a stopping worker can still say Leave.
                 using var callLifetime = new CancellationTokenSource();
-                using var call = channel.DuplexStreaming<WorkerMessage, CoordinatorMessage>(
-                    TrainerMethods.Join, TensorMessageReaders.Coordinator, new CallOptions(CancellationToken: callLifetime.Token));
+                using var call = channel.CallInvoker.AsyncDuplexStreamingCall(TrainerMethods.Join, null, new CallOptions(cancellationToken: callLifetime.Token));
                 var session = new WorkerSessionLoop(call, callLifetime, options, logger);
+                session.Joined += () =>
+                {
+                    waiting = null;
+                    fullNoted = false;
+                };
                 if (await session.RunAsync(stopping))
                 {
                     return 0;
@@ -39,32 +50,46 @@ public sealed class WorkerRunner(WorkerOptions options, GrpcChannelOptions chann
                 {
                     break;
                 }
-                failures = 0;
                 logger.LogWarning("Coordinator {Coordinator} closed the stream; reconnecting", options.Coordinator);
             }
             catch (RpcException e) when (e.StatusCode is StatusCode.Unauthenticated or StatusCode.PermissionDenied)
             {
-                logger.LogError("The coordinator refused this worker: {Detail}. Give the worker the coordinator's token (--auth-token or Security__AuthToken)", e.Detail);
+                logger.LogError("The coordinator refused this worker: {Detail}. Give the worker the coordinator's token (--auth-token or Security__AuthToken)", e.Status.Detail);
                 return 1;
-            }
-            catch (RpcException e) when (e.StatusCode == StatusCode.ResourceExhausted)
-            {
-                if (failures++ % 10 == 0)
-                {
-                    logger.LogWarning("The coordinator is full ({Detail}); retrying every {Seconds:0.#} s", e.Detail, retry.TotalSeconds);
-                }
             }
             catch (RpcException e) when (e.StatusCode is StatusCode.FailedPrecondition or StatusCode.InvalidArgument)
             {
-                logger.LogError("The coordinator refused this worker: {Detail}", e.Detail);
+                logger.LogError("The coordinator refused this worker: {Detail}", e.Status.Detail);
                 return 1;
             }
             catch (Exception e) when (!stopping.IsCancellationRequested && e is RpcException or IOException or HttpRequestException or OperationCanceledException or ObjectDisposedException)
             {
-                if (failures++ % 10 == 0)
+                var full = e is RpcException { StatusCode: StatusCode.ResourceExhausted };
+                if (waiting is null)
                 {
-                    logger.LogInformation("Coordinator {Coordinator} not reachable ({Reason}); retrying every {Seconds:0.#} s",
-                        options.Coordinator, e.Message, retry.TotalSeconds);
+                    waiting = System.Diagnostics.Stopwatch.StartNew();
+                    lastReminder = TimeSpan.Zero;
+                    if (!full)
+                    {
+                        logger.LogInformation("Waiting for the coordinator at {Coordinator} (not reachable yet: {Reason}); trying every {Seconds:0.#} s",
+                            options.Coordinator, Reason(e), retry.TotalSeconds);
+                    }
+                }
+                else if (waiting.Elapsed - lastReminder >= WaitingReminder)
+                {
+                    lastReminder = waiting.Elapsed;
+                    logger.LogInformation("Still waiting for the coordinator at {Coordinator} after {Seconds:0} s ({Reason})", options.Coordinator, waiting.Elapsed.TotalSeconds, Reason(e));
+                }
+                if (full && !fullNoted)
+                {
+                    fullNoted = true;
+                    logger.LogWarning("The coordinator is full ({Detail}); trying again every {Seconds:0.#} s", ((RpcException)e).Status.Detail, retry.TotalSeconds);
+                }
+                if (waiting.Elapsed >= giveUpAfter)
+                {
+                    logger.LogError("Gave up: the coordinator at {Coordinator} was not reachable for {Seconds:0} s (--give-up-after); last error: {Reason}",
+                        options.Coordinator, waiting.Elapsed.TotalSeconds, Reason(e));
+                    return 1;
                 }
             }
             catch (Exception e) when (stopping.IsCancellationRequested && e is OperationCanceledException or RpcException or IOException or ObjectDisposedException)
@@ -84,8 +109,10 @@ public sealed class WorkerRunner(WorkerOptions options, GrpcChannelOptions chann
         return 0;
     }
 
+    private static string Reason(Exception e) => e is RpcException rpc ? rpc.Status.Detail : e.Message;
+
     /// <summary>One connection's life: join, then weights and tasks until the stream ends.</summary>
-    private sealed class WorkerSessionLoop(DuplexStreamingCall<WorkerMessage, CoordinatorMessage> call, CancellationTokenSource callLifetime, WorkerOptions options, ILogger logger)
+    private sealed class WorkerSessionLoop(AsyncDuplexStreamingCall<WorkerMessage, CoordinatorMessage> call, CancellationTokenSource callLifetime, WorkerOptions options, ILogger logger)
     {
         private readonly SemaphoreSlim writeLock = new(1, 1);
         private ReceivedWeights weights = new(0);
@@ -94,6 +121,9 @@ public sealed class WorkerRunner(WorkerOptions options, GrpcChannelOptions chann
         private OutgoingGradient gradient = new(0);
         private WirePrecisionKind precision;
         private readonly TestFault? fault = TestFault.FromEnvironment();
+
+        /// <summary>Raised when the coordinator accepted the join.</summary>
+        public event Action? Joined;
 
         /// <summary>True when the coordinator said the run is over.</summary>
         public async Task<bool> RunAsync(CancellationToken stopping)
@@ -110,9 +140,10 @@ public sealed class WorkerRunner(WorkerOptions options, GrpcChannelOptions chann
                 return false;
             }
             var accepted = call.ResponseStream.Current.Accepted
-                ?? throw new RpcException(StatusCode.Internal, "the coordinator did not accept the join");
+                ?? throw new RpcException(new Status(StatusCode.Internal, "the coordinator did not accept the join"));
             var spec = ModelSpecMapping.FromWire(accepted.Model)
-                ?? throw new RpcException(StatusCode.FailedPrecondition, "the coordinator sent a model this worker does not understand");
+                ?? throw new RpcException(new Status(StatusCode.FailedPrecondition, "the coordinator sent a model this worker does not understand"));
+            Joined?.Invoke();
             precision = TensorCodec.FromWire(accepted.WirePrecision);
             var layout = new ParameterLayout(spec);
             weights = new ReceivedWeights(layout.Count);
@@ -138,7 +169,7 @@ public sealed class WorkerRunner(WorkerOptions options, GrpcChannelOptions chann
                             var length = received.Length;
                             if (!weights.TryTake(received, TensorCodec.FromWire(message.Weights.Precision)))
                             {
-                                throw new RpcException(StatusCode.InvalidArgument, $"weights of {length} bytes do not fit the model");
+                                throw new RpcException(new Status(StatusCode.InvalidArgument, $"weights of {length} bytes do not fit the model"));
                             }
                             version = (long)message.Weights.Version;
                             break;
@@ -170,11 +201,11 @@ public sealed class WorkerRunner(WorkerOptions options, GrpcChannelOptions chann
             var count = (int)task.SampleCount;
             if ((long)task.Version != version)
             {
-                throw new RpcException(StatusCode.FailedPrecondition, $"task for weight version {task.Version} but this worker holds {version}");
+                throw new RpcException(new Status(StatusCode.FailedPrecondition, $"task for weight version {task.Version} but this worker holds {version}"));
             }
             if (count < 1 || task.Pixels.Length != count * spec.InputSize || task.Labels.Length != count)
             {
-                throw new RpcException(StatusCode.InvalidArgument, $"task {task.TaskId}: {task.Pixels.Length} pixel bytes and {task.Labels.Length} labels for {count} samples");
+                throw new RpcException(new Status(StatusCode.InvalidArgument, $"task {task.TaskId}: {task.Pixels.Length} pixel bytes and {task.Labels.Length} labels for {count} samples"));
             }
             if (network is null || network.MaxBatch < count)
             {

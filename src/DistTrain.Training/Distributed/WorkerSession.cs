@@ -1,5 +1,5 @@
 using System.Threading.Channels;
-using DistTrain.Rpc.V1;
+using DistTrain.Training.Protocol.V1;
 
 namespace DistTrain.Training.Distributed;
 

@@ -1,4 +1,0 @@
-namespace DistTrain.Rpc.Http2;
-
-/// <summary>Thrown for any malformed header block; the connection maps it to COMPRESSION_ERROR.</summary>
-internal sealed class HpackException(string message) : Exception(message);

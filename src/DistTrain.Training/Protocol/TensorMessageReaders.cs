@@ -1,0 +1,120 @@
+using System.Buffers;
+using DistTrain.Training.Protocol.V1;
+using DistTrain.Transport.Buffers;
+
+namespace DistTrain.Training.Protocol;
+
+/// <summary>
+/// Readers for the messages that carry tensors: the same result as protobuf's parser, but the
+/// tensor bytes are a <see cref="ReceivedTensor"/> (give them back with <see cref="ReceivedTensor.Release(Google.Protobuf.ByteString)"/>).
+/// Only the form protobuf itself writes is read here: each known field at most once, no unknown
+/// fields. Anything else, malformed input included, goes to protobuf's parser unchanged.
+/// </summary>
+internal static class TensorMessageReaders
+{
+    private const int WeightsField = 2; // CoordinatorMessage.weights
+    private const int ResultField = 2; // WorkerMessage.result
+
+    public static WeightsBroadcast ReadWeights(ReadOnlySequence<byte> payload, IPayloadRetention? retention) =>
+        TryReadWeights(payload, retention) ?? WeightsBroadcast.Parser.ParseFrom(payload);
+
+    public static ShardResult ReadResult(ReadOnlySequence<byte> payload, IPayloadRetention? retention) =>
+        TryReadResult(payload, retention) ?? ShardResult.Parser.ParseFrom(payload);
+
+    public static CoordinatorMessage ReadCoordinatorMessage(ReadOnlySequence<byte> payload, IPayloadRetention? retention) =>
+        TryReadOnly(payload, WeightsField, out var inner) && TryReadWeights(inner, retention) is { } weights
+            ? new CoordinatorMessage { Weights = weights }
+            : CoordinatorMessage.Parser.ParseFrom(payload);
+
+    public static WorkerMessage ReadWorkerMessage(ReadOnlySequence<byte> payload, IPayloadRetention? retention) =>
+        TryReadOnly(payload, ResultField, out var inner) && TryReadResult(inner, retention) is { } result
+            ? new WorkerMessage { Result = result }
+            : WorkerMessage.Parser.ParseFrom(payload);
+
+    /// <summary>True when the payload is exactly one length-delimited field <paramref name="field"/>.</summary>
+    private static bool TryReadOnly(ReadOnlySequence<byte> payload, int field, out ReadOnlySequence<byte> inner)
+    {
+        inner = default;
+        var reader = new ProtoReader(payload);
+        return reader.TryReadTag(out var number, out var wireType)
+            && number == field && wireType == ProtoReader.LengthDelimited
+            && reader.TryReadLengthDelimited(out inner)
+            && reader.End;
+    }
+
+    private static WeightsBroadcast? TryReadWeights(ReadOnlySequence<byte> payload, IPayloadRetention? retention)
+    {
+        var message = new WeightsBroadcast();
+        if (!TryReadFields(payload, message, lastField: 3, WeightsBroadcast.ParametersFieldNumber, fixed64Field: 0, static (m, field, value) =>
+        {
+            switch (field)
+            {
+                case WeightsBroadcast.VersionFieldNumber: m.Version = value; break;
+                case WeightsBroadcast.PrecisionFieldNumber: m.Precision = (WirePrecision)(int)value; break;
+            }
+        }, out var parameters))
+        {
+            return null;
+        }
+        message.Parameters = ReceivedTensor.Take(parameters, retention);
+        return message;
+    }
+
+    private static ShardResult? TryReadResult(ReadOnlySequence<byte> payload, IPayloadRetention? retention)
+    {
+        var message = new ShardResult();
+        if (!TryReadFields(payload, message, lastField: 9, ShardResult.GradientFieldNumber, ShardResult.LossSumFieldNumber, static (m, field, value) =>
+        {
+            switch (field)
+            {
+                case ShardResult.TaskIdFieldNumber: m.TaskId = value; break;
+                case ShardResult.VersionFieldNumber: m.Version = value; break;
+                case ShardResult.ShardIndexFieldNumber: m.ShardIndex = (uint)value; break;
+                case ShardResult.SampleCountFieldNumber: m.SampleCount = (uint)value; break;
+                case ShardResult.LossSumFieldNumber: m.LossSum = BitConverter.UInt64BitsToDouble(value); break;
+                case ShardResult.CorrectFieldNumber: m.Correct = (uint)value; break;
+                case ShardResult.PrecisionFieldNumber: m.Precision = (WirePrecision)(int)value; break;
+                case ShardResult.ComputeMicrosFieldNumber: m.ComputeMicros = value; break;
+            }
+        }, out var gradient))
+        {
+            return null;
+        }
+        message.Gradient = ReceivedTensor.Take(gradient, retention);
+        return message;
+    }
+
+    /// <summary>
+    /// Reads fields 1..<paramref name="lastField"/>, each at most once: the tensor (length-delimited),
+    /// <paramref name="fixed64Field"/> (fixed64, 0 for none) and varints, handing the scalars to
+    /// <paramref name="set"/>. False on anything else, which protobuf's parser then reads.
+    /// </summary>
+    private static bool TryReadFields<T>(ReadOnlySequence<byte> payload, T message, int lastField, int tensorField, int fixed64Field,
+        Action<T, int, ulong> set, out ReadOnlySequence<byte> tensor)
+    {
+        tensor = default;
+        var seen = 0;
+        var reader = new ProtoReader(payload);
+        while (!reader.End)
+        {
+            if (!reader.TryReadTag(out var field, out var wireType) || field > lastField || (seen & (1 << field)) != 0)
+            {
+                return false;
+            }
+            seen |= 1 << field;
+            ulong value = 0;
+            var read = field == tensorField ? wireType == ProtoReader.LengthDelimited && reader.TryReadLengthDelimited(out tensor)
+                : field == fixed64Field ? wireType == ProtoReader.Fixed64 && reader.TryReadFixed64(out value)
+                : wireType == ProtoReader.Varint && reader.TryReadVarint(out value);
+            if (!read)
+            {
+                return false;
+            }
+            if (field != tensorField)
+            {
+                set(message, field, value);
+            }
+        }
+        return true;
+    }
+}

@@ -1,0 +1,197 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
+using DistTrain.Transport.Http2.Framing;
+using Microsoft.Extensions.Logging;
+
+namespace DistTrain.Transport.Http2.Server;
+
+/// <summary>
+/// Accepts TCP connections on the listening sockets, does the TLS handshake (ALPN h2) when
+/// there is a certificate, and runs one <see cref="Http2Connection"/> per connection, handing
+/// each new stream to the dispatcher. Stopping sends GOAWAY and waits for running calls.
+/// </summary>
+internal sealed partial class ConnectionListener(
+    IReadOnlyList<Socket> listeners,
+    X509Certificate2? certificate,
+    Http2Limits limits,
+    CallDispatcher dispatcher,
+    ILogger logger)
+{
+    private static readonly TimeSpan HandshakeTimeout = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan IdlePoll = TimeSpan.FromMilliseconds(50);
+
+    private readonly Lock _sync = new();
+    private readonly HashSet<Http2Connection> _connections = [];
+    private readonly List<Task> _serving = [];
+    private Task _accepting = Task.CompletedTask;
+    private bool _stopping;
+
+    public void Start() => _accepting = Task.WhenAll(listeners.Select(AcceptLoopAsync));
+
+    /// <summary>
+    /// Stops accepting, sends GOAWAY on every connection, waits up to <paramref name="grace"/>
+    /// for their calls to end, then aborts what is left (the handlers' tokens fire).
+    /// </summary>
+    public async Task StopAsync(TimeSpan grace)
+    {
+        Task[] serving;
+        Http2Connection[] connections;
+        lock (_sync)
+        {
+            _stopping = true;
+            connections = [.. _connections];
+        }
+        foreach (var listener in listeners)
+        {
+            listener.Dispose();
+        }
+        await _accepting.ConfigureAwait(false);
+        var drained = Task.WhenAll(connections.Select(CloseWhenIdleAsync));
+        await Task.WhenAny(drained, Task.Delay(grace)).ConfigureAwait(false);
+        lock (_sync)
+        {
+            connections = [.. _connections];
+            serving = [.. _serving];
+        }
+        foreach (var connection in connections)
+        {
+            connection.Abort(new Http2StreamException(Http2ErrorCode.Cancel, "The server stopped.", connectionLost: true));
+        }
+        await Task.WhenAll(serving).ConfigureAwait(false);
+    }
+
+    private async Task AcceptLoopAsync(Socket listener)
+    {
+        while (true)
+        {
+            Socket socket;
+            try
+            {
+                socket = await listener.AcceptAsync().ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is SocketException or ObjectDisposedException)
+            {
+                lock (_sync)
+                {
+                    if (_stopping)
+                    {
+                        return;
+                    }
+                }
+                LogAcceptFailed(logger, e.Message);
+                await Task.Delay(100).ConfigureAwait(false);
+                continue;
+            }
+            lock (_sync)
+            {
+                if (_stopping)
+                {
+                    socket.Dispose();
+                    return;
+                }
+                var serving = ServeAsync(socket);
+                _serving.Add(serving);
+                _ = serving.ContinueWith(t => { lock (_sync) { _serving.Remove(t); } }, TaskScheduler.Default);
+            }
+        }
+    }
+
+    private async Task ServeAsync(Socket socket)
+    {
+        await Task.Yield();
+        var peer = Peer(socket.RemoteEndPoint);
+        socket.NoDelay = true;
+        Stream stream = new NetworkStream(socket, ownsSocket: true);
+        try
+        {
+            if (certificate is not null)
+            {
+                stream = await HandshakeAsync(stream, peer).ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (e is AuthenticationException or IOException or OperationCanceledException or ObjectDisposedException)
+        {
+            LogHandshakeFailed(logger, peer, e.Message);
+            await stream.DisposeAsync().ConfigureAwait(false);
+            return;
+        }
+        var transport = new FrameTransport(stream);
+        var connection = new Http2Connection(transport, isServer: true, limits, peer, logger, s => dispatcher.HandleAsync(s, peer));
+        bool stopping;
+        lock (_sync)
+        {
+            stopping = _stopping;
+            if (!stopping)
+            {
+                _connections.Add(connection);
+            }
+        }
+        if (stopping)
+        {
+            await transport.CloseAsync().ConfigureAwait(false);
+            return;
+        }
+        try
+        {
+            await connection.RunAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            lock (_sync)
+            {
+                _connections.Remove(connection);
+            }
+        }
+    }
+
+    private async Task<Stream> HandshakeAsync(Stream stream, string peer)
+    {
+        var ssl = new SslStream(stream, leaveInnerStreamOpen: false);
+        using var timeout = new CancellationTokenSource(HandshakeTimeout);
+        await ssl.AuthenticateAsServerAsync(new SslServerAuthenticationOptions
+        {
+            ServerCertificate = certificate,
+            ApplicationProtocols = [SslApplicationProtocol.Http2],
+            ClientCertificateRequired = false,
+        }, timeout.Token).ConfigureAwait(false);
+        if (ssl.NegotiatedApplicationProtocol != SslApplicationProtocol.Http2)
+        {
+            await ssl.DisposeAsync().ConfigureAwait(false);
+            throw new AuthenticationException($"{peer} did not negotiate HTTP/2 (ALPN h2).");
+        }
+        return ssl;
+    }
+
+    private static async Task CloseWhenIdleAsync(Http2Connection connection)
+    {
+        await connection.GoAwayAsync().ConfigureAwait(false);
+        while (connection.ActiveStreams > 0 && !connection.Completion.IsCompleted)
+        {
+            await Task.Delay(IdlePoll).ConfigureAwait(false);
+        }
+        connection.Abort(new Http2StreamException(Http2ErrorCode.NoError, "The server is shutting down.", connectionLost: true));
+    }
+
+    private static string Peer(EndPoint? endPoint)
+    {
+        if (endPoint is not IPEndPoint ip)
+        {
+            return "unknown";
+        }
+        var address = ip.Address.IsIPv4MappedToIPv6 ? ip.Address.MapToIPv4() : ip.Address;
+        var port = ip.Port.ToString(CultureInfo.InvariantCulture);
+        return address.AddressFamily == AddressFamily.InterNetworkV6
+            ? $"ipv6:[{address}]:{port}"
+            : $"ipv4:{address}:{port}";
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Accepting a connection failed: {Reason}")]
+    private static partial void LogAcceptFailed(ILogger logger, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "TLS handshake with {Peer} failed: {Reason}")]
+    private static partial void LogHandshakeFailed(ILogger logger, string peer, string reason);
+}
