@@ -38,7 +38,7 @@ internal sealed partial class KestrelGrpcServer : IGrpcServer
 
     public void SetServingStatus(string service, ServingStatus status) => _health.SetStatus(service, status);
 
-    public static async Task<KestrelGrpcServer> StartAsync(GrpcServerOptions options, IReadOnlyList<ServerServiceDefinition> services, ILoggerFactory loggers, CancellationToken cancellationToken)
+    public static async Task<KestrelGrpcServer> StartAsync(GrpcServerOptions options, IReadOnlyList<ServerServiceDefinition> services, ILoggerFactory loggers, bool tuneWindows, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(options);
         var endpoint = ListenEndpoint.Parse(options.ListenUrl);
@@ -49,9 +49,12 @@ internal sealed partial class KestrelGrpcServer : IGrpcServer
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
-            var http2 = kestrel.Limits.Http2;
-            http2.InitialStreamWindowSize = Http2Tuning.StreamWindow(options.MaxReceiveMessageSize);
-            http2.InitialConnectionWindowSize = Http2Tuning.ConnectionWindow(options.MaxReceiveMessageSize);
+            if (tuneWindows)
+            {
+                var http2 = kestrel.Limits.Http2;
+                http2.InitialStreamWindowSize = Http2Tuning.StreamWindow(options.MaxReceiveMessageSize);
+                http2.InitialConnectionWindowSize = Http2Tuning.ConnectionWindow(options.MaxReceiveMessageSize);
+            }
             void Configure(ListenOptions listen)
             {
                 listen.Protocols = HttpProtocols.Http2;

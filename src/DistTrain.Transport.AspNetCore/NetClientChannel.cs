@@ -12,7 +12,7 @@ namespace DistTrain.Transport.AspNetCore;
 /// </summary>
 internal static class NetClientChannel
 {
-    public static GrpcChannel Create(string address, GrpcClientOptions options)
+    public static GrpcChannel Create(string address, GrpcClientOptions options, bool tuneWindow)
     {
         if (!Uri.TryCreate(address, UriKind.Absolute, out var uri)
             || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps)
@@ -23,10 +23,14 @@ internal static class NetClientChannel
         var sockets = new SocketsHttpHandler
         {
             ConnectTimeout = options.ConnectTimeout,
-            InitialHttp2StreamWindowSize = Math.Min(Http2Tuning.StreamWindow(options.MaxReceiveMessageSize), 16 * 1024 * 1024),
             PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan,
             KeepAlivePingPolicy = HttpKeepAlivePingPolicy.WithActiveRequests,
         };
+        if (tuneWindow)
+        {
+            // SocketsHttpHandler takes at most 16 MiB here.
+            sockets.InitialHttp2StreamWindowSize = Math.Min(Http2Tuning.StreamWindow(options.MaxReceiveMessageSize), 16 * 1024 * 1024);
+        }
         if (!string.IsNullOrEmpty(options.TrustedCaCertificatePath))
         {
             var roots = new X509Certificate2Collection();

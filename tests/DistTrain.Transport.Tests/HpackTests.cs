@@ -1,7 +1,7 @@
 using System.Buffers;
-using DistTrain.Rpc.Http2;
+using DistTrain.Transport.Http2.Framing;
 
-namespace DistTrain.Rpc.Tests;
+namespace DistTrain.Transport.Tests;
 
 /// <summary>HPACK (RFC 7541): the Appendix C examples, encoder round trips, and malformed input.</summary>
 public sealed class HpackTests

@@ -1,10 +1,10 @@
 using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
-using DistTrain.Rpc.Http2;
-using DistTrain.Rpc.Tests.Support;
+using DistTrain.Transport.Http2.Framing;
+using DistTrain.Transport.Tests.Support;
 
-namespace DistTrain.Rpc.Tests;
+namespace DistTrain.Transport.Tests;
 
 /// <summary>
 /// The server's HTTP/2 layer fed hand-made frames over a real socket: it answers PING, and
@@ -18,7 +18,7 @@ public sealed class Http2FrameTests
     [Fact]
     public async Task Ping_is_answered_with_the_same_payload()
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await TestServer.StartAsync(TransportNames.Fast);
         using var peer = await RawPeer.ConnectAsync(server.Port);
         var payload = new byte[] { 1, 2, 3, 4, 5, 6, 7, 8 };
         await peer.SendAsync(new FrameHeader(8, FrameType.Ping, 0, 0), payload);
@@ -37,7 +37,7 @@ public sealed class Http2FrameTests
     public async Task Protocol_violations_end_the_connection_with_goaway(string violation, uint expectedCode)
     {
         var expected = (Http2ErrorCode)expectedCode;
-        await using var server = await TestServer.StartAsync();
+        await using var server = await TestServer.StartAsync(TransportNames.Fast);
         using var peer = await RawPeer.ConnectAsync(server.Port);
         var (header, payload) = violation switch
         {
@@ -52,9 +52,9 @@ public sealed class Http2FrameTests
         var (goAway, body) = await peer.ReadUntilAsync(h => h.Type == FrameType.GoAway);
         Assert.Equal(expected, (Http2ErrorCode)BinaryPrimitives.ReadUInt32BigEndian(body.AsSpan(4)));
         Assert.True(await peer.ClosedAsync(), "the server kept the connection open after GOAWAY");
-        Assert.True(await server.Logs.WaitForAsync(e => e.Category == "DistTrain.Rpc.Http2" && e.Message.Contains(expected.ToString(), StringComparison.Ordinal)));
+        Assert.True(await server.Logs.WaitForAsync(e => e.Category.EndsWith("Http2Connection", StringComparison.Ordinal) && e.Message.Contains(expected.ToString(), StringComparison.Ordinal)));
         using var channel = server.Channel();
-        var reply = await channel.UnaryAsync(Support.EchoService.Unary, new Testing.EchoRequest { Text = "ok" }, Testing.EchoReply.Parser);
+        var reply = await new Testing.Echo.EchoClient(channel.CallInvoker).UnaryAsync(new Testing.EchoRequest { Text = "ok" });
         Assert.Equal("ko", reply.Text);
     }
 

@@ -1,30 +1,33 @@
 using System.Security.Cryptography;
-using DistTrain.Rpc.Tests.Support;
-using DistTrain.Rpc.V1;
+using DistTrain.Transport.Tests.Support;
+using DistTrain.Training.Protocol;
+using DistTrain.Training.Protocol.V1;
 
-namespace DistTrain.Rpc.Tests;
+namespace DistTrain.Transport.Tests;
 
-/// <summary>An independent client (Python grpcio) against our server.</summary>
+/// <summary>An independent client (Python grpcio) against each of our server transports.</summary>
 public sealed class PythonClientInteropTests(PythonInterop python) : IClassFixture<PythonInterop>
 {
     private const string Token = "s3cret-token";
 
-    [Fact]
-    public async Task Unary_call_reads_the_request_and_returns_the_reply()
+    [Theory]
+    [MemberData(nameof(TransportNames.Each), MemberType = typeof(TransportNames))]
+    public async Task Unary_call_reads_the_request_and_returns_the_reply(string transport)
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await TestServer.StartAsync(transport, Large);
         var result = await python.RunClientAsync("--target", Target(server), "--scenario", "unary", "--text", "hello", "--payload-hex", "0102ff");
         Assert.Equal("OK", result.GetProperty("code").GetString());
         Assert.Equal("olleh", result.GetProperty("text").GetString());
         Assert.Equal("ff0201", result.GetProperty("payload_hex").GetString());
-        Assert.Equal("from-python", server.Echo.LastContext!.RequestHeaders.Get("x-tag"));
-        Assert.StartsWith("ipv4:127.0.0.1:", server.Echo.LastContext.Peer, StringComparison.Ordinal);
+        Assert.Equal("from-python", server.Echo.LastCall!.RequestHeaders.GetValue("x-tag"));
+        Assert.StartsWith("ipv4:127.0.0.1:", server.Echo.LastCall.Peer, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task One_megabyte_each_way()
+    [Theory]
+    [MemberData(nameof(TransportNames.Each), MemberType = typeof(TransportNames))]
+    public async Task One_megabyte_each_way(string transport)
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await TestServer.StartAsync(transport, Large);
         const int size = 1 << 20;
         var result = await python.RunClientAsync("--target", Target(server), "--scenario", "large", "--size", size.ToString(System.Globalization.CultureInfo.InvariantCulture));
         Assert.Equal("OK", result.GetProperty("code").GetString());
@@ -32,10 +35,11 @@ public sealed class PythonClientInteropTests(PythonInterop python) : IClassFixtu
         Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(expected)), result.GetProperty("payload_sha256").GetString());
     }
 
-    [Fact]
-    public async Task Bidirectional_stream_answers_each_message_in_order()
+    [Theory]
+    [MemberData(nameof(TransportNames.Each), MemberType = typeof(TransportNames))]
+    public async Task Bidirectional_stream_answers_each_message_in_order(string transport)
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await TestServer.StartAsync(transport, Large);
         var result = await python.RunClientAsync("--target", Target(server), "--scenario", "chat", "--count", "4");
         Assert.Equal("OK", result.GetProperty("code").GetString());
         var replies = result.GetProperty("replies").EnumerateArray().ToArray();
@@ -48,15 +52,16 @@ public sealed class PythonClientInteropTests(PythonInterop python) : IClassFixtu
         }
     }
 
-    [Fact]
-    public async Task Health_check_reports_serving_and_unknown_services_as_not_found()
+    [Theory]
+    [MemberData(nameof(TransportNames.Each), MemberType = typeof(TransportNames))]
+    public async Task Health_check_reports_serving_and_unknown_services_as_not_found(string transport)
     {
-        await using var server = await TestServer.StartAsync(new GrpcServerOptions { AuthToken = Token });
+        await using var server = await TestServer.StartAsync(transport, new GrpcServerOptions { AuthToken = Token });
         var serving = await python.RunClientAsync("--target", Target(server), "--scenario", "health");
         Assert.Equal("OK", serving.GetProperty("code").GetString());
         Assert.Equal("SERVING", serving.GetProperty("status").GetString());
 
-        server.Server.Health.SetStatus("disttrain.v1.Trainer", Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus.NotServing);
+        server.Server.SetServingStatus("disttrain.v1.Trainer", Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus.NotServing);
         var notServing = await python.RunClientAsync("--target", Target(server), "--scenario", "health", "--service", "disttrain.v1.Trainer");
         Assert.Equal("NOT_SERVING", notServing.GetProperty("status").GetString());
 
@@ -64,18 +69,20 @@ public sealed class PythonClientInteropTests(PythonInterop python) : IClassFixtu
         Assert.Equal("NOT_FOUND", unknown.GetProperty("code").GetString());
     }
 
-    [Fact]
-    public async Task Unknown_method_is_unimplemented()
+    [Theory]
+    [MemberData(nameof(TransportNames.Each), MemberType = typeof(TransportNames))]
+    public async Task Unknown_method_is_unimplemented(string transport)
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await TestServer.StartAsync(transport, Large);
         var result = await python.RunClientAsync("--target", Target(server), "--scenario", "unimplemented");
         Assert.Equal("UNIMPLEMENTED", result.GetProperty("code").GetString());
     }
 
-    [Fact]
-    public async Task Calls_need_the_right_bearer_token()
+    [Theory]
+    [MemberData(nameof(TransportNames.Each), MemberType = typeof(TransportNames))]
+    public async Task Calls_need_the_right_bearer_token(string transport)
     {
-        await using var server = await TestServer.StartAsync(new GrpcServerOptions { AuthToken = Token });
+        await using var server = await TestServer.StartAsync(transport, new GrpcServerOptions { AuthToken = Token });
         var missing = await python.RunClientAsync("--target", Target(server), "--scenario", "unary");
         Assert.Equal("UNAUTHENTICATED", missing.GetProperty("code").GetString());
         var wrong = await python.RunClientAsync("--target", Target(server), "--scenario", "chat", "--token", "s3cret-tokeN");
@@ -85,52 +92,57 @@ public sealed class PythonClientInteropTests(PythonInterop python) : IClassFixtu
         Assert.DoesNotContain(server.Logs.Entries, e => e.Message.Contains(Token, StringComparison.Ordinal));
     }
 
-    [Fact]
-    public async Task Oversized_request_is_resource_exhausted()
+    [Theory]
+    [MemberData(nameof(TransportNames.Each), MemberType = typeof(TransportNames))]
+    public async Task Oversized_request_is_resource_exhausted(string transport)
     {
-        await using var server = await TestServer.StartAsync(new GrpcServerOptions { MaxReceiveMessageSize = 64 * 1024 });
+        await using var server = await TestServer.StartAsync(transport, new GrpcServerOptions { MaxReceiveMessageSize = 64 * 1024 });
         var result = await python.RunClientAsync("--target", Target(server), "--scenario", "large", "--size", "100000");
         Assert.Equal("RESOURCE_EXHAUSTED", result.GetProperty("code").GetString());
     }
 
-    [Fact]
-    public async Task Expired_deadline_is_deadline_exceeded_and_cancels_the_handler()
+    [Theory]
+    [MemberData(nameof(TransportNames.Each), MemberType = typeof(TransportNames))]
+    public async Task Expired_deadline_is_deadline_exceeded_and_cancels_the_handler(string transport)
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await TestServer.StartAsync(transport, Large);
         var result = await python.RunClientAsync("--target", Target(server), "--scenario", "sleep", "--millis", "20000", "--timeout", "1");
         Assert.Equal("DEADLINE_EXCEEDED", result.GetProperty("code").GetString());
         Assert.True(await server.Echo.HandlerCancelled.Task.WaitAsync(TimeSpan.FromSeconds(5)));
-        var deadline = server.Echo.LastContext!.Deadline;
-        Assert.NotNull(deadline);
+        var deadline = server.Echo.LastCall!.Deadline;
+        Assert.NotEqual(DateTime.MaxValue, deadline);
     }
 
-    [Fact]
-    public async Task Trainer_join_round_trip_with_the_real_method_name()
+    [Theory]
+    [MemberData(nameof(TransportNames.Each), MemberType = typeof(TransportNames))]
+    public async Task Trainer_join_round_trip_with_the_real_method_name(string transport)
     {
-        await using var server = await TestServer.StartAsync(register: registry =>
-            registry.AddDuplexStreaming<WorkerMessage, CoordinatorMessage>(TrainerMethods.Join, WorkerMessage.Parser, async (requests, responses, context) =>
+        var join = TrainerMethods.Service(async (requests, responses, context) =>
+        {
+            while (await requests.MoveNext(context.CancellationToken))
             {
-                while (await requests.MoveNext())
+                if (requests.Current.KindCase == WorkerMessage.KindOneofCase.Join)
                 {
-                    if (requests.Current.KindCase == WorkerMessage.KindOneofCase.Join)
+                    await responses.WriteAsync(new CoordinatorMessage
                     {
-                        await responses.WriteAsync(new CoordinatorMessage
+                        Accepted = new JoinAccepted
                         {
-                            Accepted = new JoinAccepted
-                            {
-                                WorkerId = "w-" + requests.Current.Join.WorkerName,
-                                Model = new ModelSpec { LayerSizes = { 784, 64, 10 } },
-                            },
-                        });
-                    }
+                            WorkerId = "w-" + requests.Current.Join.WorkerName,
+                            Model = new ModelSpec { LayerSizes = { 784, 64, 10 } },
+                        },
+                    });
                 }
-            }));
+            }
+        });
+        await using var server = await TestServer.StartAsync(transport, null, join);
         var result = await python.RunClientAsync("--target", Target(server), "--scenario", "join", "--text", "alpha");
         Assert.Equal("OK", result.GetProperty("code").GetString());
         Assert.Equal("accepted", result.GetProperty("kind").GetString());
         Assert.Equal("w-alpha", result.GetProperty("worker_id").GetString());
         Assert.Equal([784, 64, 10], result.GetProperty("layer_sizes").EnumerateArray().Select(e => e.GetInt32()).ToArray());
     }
+
+    private static GrpcServerOptions Large => new() { MaxReceiveMessageSize = 8 << 20, MaxSendMessageSize = 8 << 20 };
 
     private static string Target(TestServer server) => $"127.0.0.1:{server.Port}";
 }

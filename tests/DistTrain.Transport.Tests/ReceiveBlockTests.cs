@@ -2,13 +2,14 @@ using System.Buffers;
 using System.IO.Pipelines;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
-using DistTrain.Rpc.Http2;
-using DistTrain.Rpc.Tensors;
-using DistTrain.Rpc.Tests.Support;
-using DistTrain.Rpc.V1;
+using DistTrain.Transport.Http2.Framing;
+using DistTrain.Training.Protocol;
+using DistTrain.Transport.Tests.Support;
+using DistTrain.Training.Protocol.V1;
 using Google.Protobuf;
+using Grpc.Core;
 
-namespace DistTrain.Rpc.Tests;
+namespace DistTrain.Transport.Tests;
 
 /// <summary>
 /// The blocks of a stream's inbound pipe, in process: shared by the pipe and the tensors left in
@@ -31,7 +32,7 @@ public sealed class ReceiveBlockTests
             Random.Shared.NextBytes(block.GetSpan());
             var expected = block.GetSpan().Slice(7, TensorBytes).ToArray();
 
-            var tensor = TensorBuffers.Rent(new ReadOnlySequence<byte>(block.Memory.Slice(7, TensorBytes)));
+            var tensor = Take(new ReadOnlySequence<byte>(block.Memory.Slice(7, TensorBytes)));
             Assert.True(IsLeased(tensor));
             if (pipeFirst)
             {
@@ -39,11 +40,11 @@ public sealed class ReceiveBlockTests
                 Assert.Equal(1, pool.Outstanding);
                 AssertNotInArrayPool(ref array);
                 Assert.Equal(expected, tensor.ToByteArray());
-                TensorBuffers.Return(tensor);
+                ReceivedTensor.Release(tensor);
             }
             else
             {
-                TensorBuffers.Return(tensor);
+                ReceivedTensor.Release(tensor);
                 Assert.Equal(1, pool.Outstanding);
                 AssertNotInArrayPool(ref array);
                 ((IDisposable)block).Dispose();
@@ -62,12 +63,12 @@ public sealed class ReceiveBlockTests
         var pool = new ReceiveBlockPool();
         var block = (ReceiveBlock)pool.Rent(BlockSize);
         Random.Shared.NextBytes(block.GetSpan());
-        var first = TensorBuffers.Rent(new ReadOnlySequence<byte>(block.Memory[..TensorBytes]));
-        var second = TensorBuffers.Rent(new ReadOnlySequence<byte>(block.Memory.Slice(TensorBytes, TensorBytes)));
+        var first = Take(new ReadOnlySequence<byte>(block.Memory[..TensorBytes]));
+        var second = Take(new ReadOnlySequence<byte>(block.Memory.Slice(TensorBytes, TensorBytes)));
         var expected = block.Memory.Slice(TensorBytes, TensorBytes).ToArray();
 
-        TensorBuffers.Return(first);
-        TensorBuffers.Return(first);
+        ReceivedTensor.Release(first);
+        ReceivedTensor.Release(first);
         ((IDisposable)block).Dispose();
         ((IDisposable)block).Dispose();
 
@@ -75,7 +76,7 @@ public sealed class ReceiveBlockTests
         Assert.Equal(1, pool.Outstanding);
         Assert.Equal(expected, second.ToByteArray());
         Assert.Throws<ObjectDisposedException>(() => first.Span[0]);
-        TensorBuffers.Return(second);
+        ReceivedTensor.Release(second);
         Assert.Equal(0, pool.Outstanding);
         Assert.Throws<ObjectDisposedException>(() => second.Span[0]);
     }
@@ -85,10 +86,10 @@ public sealed class ReceiveBlockTests
     {
         var pool = new ReceiveBlockPool();
         var block = (ReceiveBlock)pool.Rent(BlockSize);
-        var tensor = TensorBuffers.Rent(new ReadOnlySequence<byte>(block.Memory.Slice(3, TensorBytes)));
+        var tensor = Take(new ReadOnlySequence<byte>(block.Memory.Slice(3, TensorBytes)));
         var handle = tensor.Memory.Pin();
         ((IDisposable)block).Dispose();
-        TensorBuffers.Return(tensor);
+        ReceivedTensor.Release(tensor);
         Assert.Equal(1, pool.Outstanding);
         handle.Dispose();
         Assert.Equal(0, pool.Outstanding);
@@ -123,15 +124,15 @@ public sealed class ReceiveBlockTests
         await pipe.Writer.FlushAsync();
 
         Assert.True(pipe.Reader.TryRead(out var result));
-        var received = TensorMessageReaders.Weights.Parse(result.Buffer.Slice(0, sent.CalculateSize()));
-        Assert.True(IsLeased(received.Parameters));
+        var received = Read(result.Buffer.Slice(0, sent.CalculateSize()));
+        Assert.True(IsLeased(received.Weights.Parameters));
         pipe.Reader.AdvanceTo(result.Buffer.GetPosition(sent.CalculateSize()));
         pipe.Writer.Complete(new IOException("connection lost"));
         pipe.Reader.Complete();
 
         Assert.Equal(1, pool.Outstanding);
         Assert.Equal(sent, received);
-        TensorBuffers.Return(received.Parameters);
+        ReceivedTensor.Release(received.Weights.Parameters);
         Assert.Equal(0, pool.Outstanding);
     }
 
@@ -144,35 +145,54 @@ public sealed class ReceiveBlockTests
         var tail = (ReceiveBlock)pool.Rent(BlockSize);
         sent.AsSpan(0, 100_000).CopyTo(head.GetSpan());
         sent.AsSpan(100_000).CopyTo(tail.GetSpan());
-        var split = TensorMessageReaders.Weights.Parse(Segments.Join(head.Memory[..100_000], tail.Memory[..(sent.Length - 100_000)]));
+        var split = Read(Segments.Join(head.Memory[..100_000], tail.Memory[..(sent.Length - 100_000)]));
 
         var small = (ReceiveBlock)pool.Rent(BlockSize);
-        var smallSent = Weights(TensorBuffers.MinimumLeasedBytes - 1).ToByteArray();
+        var smallSent = Weights(ReceivedTensorMinimum - 1).ToByteArray();
         smallSent.CopyTo(small.GetSpan());
-        var smallRead = TensorMessageReaders.Weights.Parse(new ReadOnlySequence<byte>(small.Memory[..smallSent.Length]));
+        var smallRead = Read(new ReadOnlySequence<byte>(small.Memory[..smallSent.Length]));
 
         foreach (var block in new[] { head, tail, small })
         {
             ((IDisposable)block).Dispose();
         }
         Assert.Equal(0, pool.Outstanding);
-        Assert.Equal(WeightsBroadcast.Parser.ParseFrom(sent), split);
-        Assert.Equal(WeightsBroadcast.Parser.ParseFrom(smallSent), smallRead);
-        foreach (var copied in new[] { split.Parameters, smallRead.Parameters })
+        Assert.Equal(CoordinatorMessage.Parser.ParseFrom(sent), split);
+        Assert.Equal(CoordinatorMessage.Parser.ParseFrom(smallSent), smallRead);
+        foreach (var copied in new[] { split.Weights.Parameters, smallRead.Weights.Parameters })
         {
             Assert.False(IsLeased(copied));
-            Assert.True(MemoryMarshal.TryGetArray(copied.Memory, out _));
-            TensorBuffers.Return(copied);
+            Assert.NotNull(ReceivedTensor.Of(copied));
+            ReceivedTensor.Release(copied);
         }
     }
 
-    internal static bool IsLeased(ByteString bytes) => MemoryMarshal.TryGetMemoryManager(bytes.Memory, out TensorLease? _);
+    private const int ReceivedTensorMinimum = 64 * 1024;
 
-    private static WeightsBroadcast Weights(int length)
+    /// <summary>True when the bytes are a received tensor left where the engine received them.</summary>
+    internal static bool IsLeased(ByteString bytes) => ReceivedTensor.Of(bytes)?.IsRetained == true;
+
+    /// <summary>The tensor bytes as the training marshaller takes them from an engine payload.</summary>
+    private static ByteString Take(ReadOnlySequence<byte> bytes)
+    {
+        var context = new IncomingMessage();
+        context.Reset(bytes);
+        return ReceivedTensor.Take(bytes, context);
+    }
+
+    /// <summary>A weights message as the training marshaller reads it from an engine payload.</summary>
+    private static CoordinatorMessage Read(ReadOnlySequence<byte> payload)
+    {
+        var context = new IncomingMessage();
+        context.Reset(payload);
+        return TrainerMethods.CoordinatorMessages.ContextualDeserializer(context);
+    }
+
+    private static CoordinatorMessage Weights(int length)
     {
         var bytes = new byte[length];
         Random.Shared.NextBytes(bytes);
-        return new WeightsBroadcast { Version = 3, Precision = WirePrecision.Fp32, Parameters = ByteString.CopyFrom(bytes) };
+        return new CoordinatorMessage { Weights = new WeightsBroadcast { Version = 3, Precision = WirePrecision.Fp32, Parameters = ByteString.CopyFrom(bytes) } };
     }
 
     private static void AssertNotInArrayPool(ref byte array)

@@ -1,9 +1,10 @@
 using System.Net;
-using DistTrain.Rpc.Testing;
+using DistTrain.Training.Protocol.V1;
+using DistTrain.Transport.Hosting;
 
-namespace DistTrain.Rpc.Tests;
+namespace DistTrain.Transport.Tests;
 
-/// <summary>The small public types: sizing, metadata, listen URLs, registry and token checks.</summary>
+/// <summary>The small shared pieces both transports use: sizing, listen URLs, the token check, transport names.</summary>
 public sealed class SeamTests
 {
     [Fact]
@@ -25,21 +26,8 @@ public sealed class SeamTests
     public void A_weights_broadcast_of_the_sized_model_fits_its_own_limit()
     {
         const int parameters = 3_000_000;
-        var broadcast = new V1.WeightsBroadcast { Version = ulong.MaxValue, Precision = V1.WirePrecision.Fp32, Parameters = Google.Protobuf.ByteString.CopyFrom(new byte[parameters * 4]) };
+        var broadcast = new CoordinatorMessage { Weights = new WeightsBroadcast { Version = ulong.MaxValue, Precision = WirePrecision.Fp32, Parameters = Google.Protobuf.ByteString.CopyFrom(new byte[parameters * 4]) } };
         Assert.True(broadcast.CalculateSize() <= MessageSizing.ForParameters(parameters));
-    }
-
-    [Fact]
-    public void Metadata_lowercases_keys_and_refuses_what_http2_cannot_carry()
-    {
-        var metadata = new Metadata { { "X-Run-Id", "7" }, { "x-run-id", "8" } };
-        Assert.Equal("7", metadata.Get("x-run-id"));
-        Assert.Equal("7", metadata.Get("X-RUN-ID"));
-        Assert.Equal(2, metadata.Count);
-        Assert.All(metadata, entry => Assert.Equal("x-run-id", entry.Key));
-        Assert.Null(metadata.Get("missing"));
-        Assert.Throws<ArgumentException>(() => metadata.Add("bad key", "v"));
-        Assert.Throws<ArgumentException>(() => metadata.Add("trace-bin", "v"));
     }
 
     [Theory]
@@ -66,20 +54,7 @@ public sealed class SeamTests
         Assert.Throws<ArgumentException>(() => ListenEndpoint.Parse(url));
 
     [Fact]
-    public void Registry_refuses_malformed_and_duplicate_names()
-    {
-        var registry = new ServiceRegistry();
-        Task<EchoReply> Handler(EchoRequest request, ServerCallContext context) => Task.FromResult(new EchoReply());
-        registry.AddUnary<EchoRequest, EchoReply>("/a.B/C", EchoRequest.Parser, Handler);
-        Assert.Throws<ArgumentException>(() => registry.AddUnary<EchoRequest, EchoReply>("/a.B/C", EchoRequest.Parser, Handler));
-        Assert.Throws<ArgumentException>(() => registry.AddUnary<EchoRequest, EchoReply>("a.B/C", EchoRequest.Parser, Handler));
-        Assert.Throws<ArgumentException>(() => registry.AddUnary<EchoRequest, EchoReply>("/a.B/", EchoRequest.Parser, Handler));
-        Assert.Throws<ArgumentException>(() => registry.AddUnary<EchoRequest, EchoReply>("/C", EchoRequest.Parser, Handler));
-        Assert.Single(registry.Methods);
-    }
-
-    [Fact]
-    public void Bearer_token_check_accepts_only_the_exact_header()
+    public void Bearer_token_check_accepts_only_the_exact_header_and_always_admits_health()
     {
         var check = new BearerTokenCheck("abc");
         Assert.True(check.Accepts("Bearer abc"));
@@ -89,16 +64,22 @@ public sealed class SeamTests
         Assert.False(check.Accepts("abc"));
         Assert.False(check.Accepts(string.Empty));
         Assert.False(check.Accepts(null));
+        Assert.True(check.Admits("/grpc.health.v1.Health/Check", null));
+        Assert.False(check.Admits("/disttrain.v1.Trainer/Join", null));
+        Assert.False(check.Admits("/grpc.health.v1.HealthX/Check", "Bearer abd"));
+        Assert.Null(BearerTokenCheck.For(""));
     }
 
     [Fact]
-    public void Rpc_exception_carries_status_and_detail()
+    public void Transport_names_parse_and_print()
     {
-        var error = new RpcException(StatusCode.NotFound, "no such worker");
-        Assert.Equal(StatusCode.NotFound, error.StatusCode);
-        Assert.Equal("no such worker", error.Detail);
-        Assert.Contains("NotFound", error.Message, StringComparison.Ordinal);
-        Assert.Equal(16, (int)StatusCode.Unauthenticated);
-        Assert.Equal("/disttrain.v1.Trainer/Join", TrainerMethods.Join);
+        Assert.True(TransportKinds.TryParse("aspnetcore", out var aspnetcore));
+        Assert.Equal(TransportKind.AspNetCore, aspnetcore);
+        Assert.True(TransportKinds.TryParse(" FAST ", out var fast));
+        Assert.Equal(TransportKind.Fast, fast);
+        Assert.False(TransportKinds.TryParse("grpc", out _));
+        Assert.False(TransportKinds.TryParse(null, out _));
+        Assert.Equal("aspnetcore", TransportKinds.Name(TransportKind.AspNetCore));
+        Assert.Equal("fast", TransportKinds.Name(TransportKind.Fast));
     }
 }

@@ -1,79 +1,92 @@
-using DistTrain.Rpc.Testing;
-using DistTrain.Rpc.Tests.Support;
+using DistTrain.Transport.Testing;
+using DistTrain.Transport.Tests.Support;
+using Grpc.Core;
 
-namespace DistTrain.Rpc.Tests;
+namespace DistTrain.Transport.Tests;
 
-/// <summary>https:// endpoints with a certificate made for the test.</summary>
+/// <summary>https:// endpoints with a certificate made for the test, on every transport pair.</summary>
 public sealed class TlsTests(PythonInterop python) : IClassFixture<PythonInterop>, IDisposable
 {
     private readonly SelfSignedCertificate _certificate = new();
 
-    [Fact]
-    public async Task Our_client_trusting_the_certificate_calls_our_server()
+    [Theory]
+    [MemberData(nameof(TransportNames.Pairs), MemberType = typeof(TransportNames))]
+    public async Task A_client_trusting_the_certificate_calls_the_server(string client, string server)
     {
-        await using var server = await TestServer.StartAsync(TlsOptions());
-        Assert.Equal("https", server.Server.Address.Scheme);
-        using var channel = GrpcChannel.ForAddress(server.Address, new GrpcChannelOptions { TrustedCaCertificatePath = _certificate.CertificatePath });
-        var reply = await channel.UnaryAsync(EchoService.Unary, new EchoRequest { Text = "tls" }, EchoReply.Parser);
-        Assert.Equal("slt", reply.Text);
+        await using var host = await TestServer.StartAsync(server, TlsOptions());
+        Assert.Equal("https", host.Server.Address.Scheme);
+        using var channel = host.Channel(Trusting(), client);
+        var echo = new Echo.EchoClient(channel.CallInvoker);
+        Assert.Equal("slt", (await echo.UnaryAsync(new EchoRequest { Text = "tls" })).Text);
 
-        using var call = channel.DuplexStreaming<EchoRequest, EchoReply>(EchoService.Chat, EchoReply.Parser);
+        using var call = echo.Chat();
         await call.RequestStream.WriteAsync(new EchoRequest { Text = "ab" });
-        Assert.True(await call.ResponseStream.MoveNext());
+        Assert.True(await call.ResponseStream.MoveNext(CancellationToken.None));
         Assert.Equal("ba", call.ResponseStream.Current.Text);
         await call.RequestStream.CompleteAsync();
-        Assert.False(await call.ResponseStream.MoveNext());
+        Assert.False(await call.ResponseStream.MoveNext(CancellationToken.None));
 
         var output = new StringWriter();
-        Assert.Equal(0, await HealthProbe.CheckAsync(server.Address, TimeSpan.FromSeconds(5), output, string.Empty,
-            new GrpcChannelOptions { TrustedCaCertificatePath = _certificate.CertificatePath }));
+        Assert.Equal(HealthProbe.Serving, await HealthProbe.CheckAsync(TransportNames.Create(client), host.Address, TimeSpan.FromSeconds(10), output, string.Empty, Trusting()));
     }
 
-    [Fact]
-    public async Task Tensor_messages_cross_tls()
+    [Theory]
+    [MemberData(nameof(TransportNames.Pairs), MemberType = typeof(TransportNames))]
+    public async Task Tensor_messages_cross_tls(string client, string server)
     {
-        await using var server = await TestServer.StartAsync(TlsOptions(), TensorTransportTests.RegisterJoinEcho);
-        using var channel = GrpcChannel.ForAddress(server.Address, new GrpcChannelOptions { TrustedCaCertificatePath = _certificate.CertificatePath });
-        await TensorTransportTests.AssertJoinEchoesEverySize(channel);
+        var options = TlsOptions();
+        options.MaxReceiveMessageSize = options.MaxSendMessageSize = 4 << 20;
+        await using var host = await TestServer.StartAsync(server, options, TensorTransportTests.JoinEcho());
+        var trusting = Trusting();
+        trusting.MaxReceiveMessageSize = trusting.MaxSendMessageSize = 4 << 20;
+        using var channel = host.Channel(trusting, client);
+        await TensorTransportTests.AssertJoinEchoesEverySize(channel.CallInvoker);
     }
 
-    [Fact]
-    public async Task Pfx_certificate_works_too()
+    [Theory]
+    [MemberData(nameof(TransportNames.Each), MemberType = typeof(TransportNames))]
+    public async Task Pfx_certificate_works_too(string transport)
     {
-        await using var server = await TestServer.StartAsync(new GrpcServerOptions { ListenUrl = "https://127.0.0.1:0", CertificatePath = _certificate.PfxPath });
-        using var channel = GrpcChannel.ForAddress(server.Address, new GrpcChannelOptions { TrustedCaCertificatePath = _certificate.CertificatePath });
-        Assert.Equal("xfp", (await channel.UnaryAsync(EchoService.Unary, new EchoRequest { Text = "pfx" }, EchoReply.Parser)).Text);
+        await using var host = await TestServer.StartAsync(transport, new GrpcServerOptions { ListenUrl = "https://127.0.0.1:0", CertificatePath = _certificate.PfxPath });
+        using var channel = host.Channel(Trusting());
+        Assert.Equal("xfp", (await new Echo.EchoClient(channel.CallInvoker).UnaryAsync(new EchoRequest { Text = "pfx" })).Text);
     }
 
-    [Fact]
-    public async Task Untrusted_certificate_is_unavailable_and_cleartext_cannot_talk_to_tls()
+    [Theory]
+    [MemberData(nameof(TransportNames.Pairs), MemberType = typeof(TransportNames))]
+    public async Task Untrusted_certificate_is_unavailable_and_cleartext_cannot_talk_to_tls(string client, string server)
     {
-        await using var server = await TestServer.StartAsync(TlsOptions());
-        using var untrusting = GrpcChannel.ForAddress(server.Address);
-        var error = await Assert.ThrowsAsync<RpcException>(() => untrusting.UnaryAsync(EchoService.Unary, new EchoRequest(), EchoReply.Parser));
-        Assert.Equal(StatusCode.Unavailable, error.StatusCode);
+        await using var host = await TestServer.StartAsync(server, TlsOptions());
+        using var untrusting = host.Channel(transport: client);
+        var error = await Assert.ThrowsAsync<RpcException>(async () => await new Echo.EchoClient(untrusting.CallInvoker).UnaryAsync(new EchoRequest()));
+        // Grpc.Net.Client reports a failed handshake as INTERNAL, the engine as UNAVAILABLE.
+        Assert.Equal(client == TransportNames.Fast ? StatusCode.Unavailable : StatusCode.Internal, error.StatusCode);
+        Assert.Contains("certificate", error.Status.Detail + error.Status.DebugException, StringComparison.OrdinalIgnoreCase);
 
-        using var cleartext = GrpcChannel.ForAddress($"http://127.0.0.1:{server.Port}");
-        var plain = await Assert.ThrowsAsync<RpcException>(() => cleartext.UnaryAsync(EchoService.Unary, new EchoRequest(), EchoReply.Parser));
-        Assert.Equal(StatusCode.Unavailable, plain.StatusCode);
-        Assert.Null(server.Echo.LastContext);
+        using var cleartext = TransportNames.Create(client).CreateChannel($"http://127.0.0.1:{host.Port}", new GrpcClientOptions());
+        var plain = await Assert.ThrowsAsync<RpcException>(async () => await new Echo.EchoClient(cleartext.CallInvoker).UnaryAsync(new EchoRequest()));
+        Assert.NotEqual(StatusCode.OK, plain.StatusCode);
+        Assert.Null(host.Echo.LastCall);
     }
 
-    [Fact]
-    public async Task Python_client_with_the_certificate_as_root_calls_our_server()
+    [Theory]
+    [MemberData(nameof(TransportNames.Each), MemberType = typeof(TransportNames))]
+    public async Task Python_client_with_the_certificate_as_root_calls_the_server(string server)
     {
-        await using var server = await TestServer.StartAsync(TlsOptions());
-        var result = await python.RunClientAsync("--target", $"127.0.0.1:{server.Port}", "--ca", _certificate.CertificatePath, "--scenario", "unary", "--text", "secure");
+        await using var host = await TestServer.StartAsync(server, TlsOptions());
+        var result = await python.RunClientAsync("--target", $"127.0.0.1:{host.Port}", "--ca", _certificate.CertificatePath, "--scenario", "unary", "--text", "secure");
         Assert.Equal("OK", result.GetProperty("code").GetString());
         Assert.Equal("eruces", result.GetProperty("text").GetString());
-        var chat = await python.RunClientAsync("--target", $"127.0.0.1:{server.Port}", "--ca", _certificate.CertificatePath, "--scenario", "chat", "--count", "2");
+        var chat = await python.RunClientAsync("--target", $"127.0.0.1:{host.Port}", "--ca", _certificate.CertificatePath, "--scenario", "chat", "--count", "2");
         Assert.Equal(2, chat.GetProperty("replies").GetArrayLength());
         // Without the root the handshake fails on the Python side.
-        var untrusted = await python.RunClientAsync("--target", $"127.0.0.1:{server.Port}", "--scenario", "unary");
+        var untrusted = await python.RunClientAsync("--target", $"127.0.0.1:{host.Port}", "--scenario", "unary");
         Assert.Equal("UNAVAILABLE", untrusted.GetProperty("code").GetString());
     }
 
     public void Dispose() => _certificate.Dispose();
+
+    private GrpcClientOptions Trusting() => new() { TrustedCaCertificatePath = _certificate.CertificatePath };
 
     private GrpcServerOptions TlsOptions() => new()
     {

@@ -1,6 +1,7 @@
-using DistTrain.Rpc.Wire;
+using Grpc.Core;
+using DistTrain.Transport.Http2.Wire;
 
-namespace DistTrain.Rpc.Tests;
+namespace DistTrain.Transport.Tests;
 
 public sealed class WireFormatTests
 {

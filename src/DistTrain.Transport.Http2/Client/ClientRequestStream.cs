@@ -77,13 +77,12 @@ internal sealed class ClientRequestStream<T>(StreamingCall call, Action<T, Seria
         }
     }
 
+    /// <summary>A write after the call ended reports how it ended, OK included (as Grpc.Net.Client does).</summary>
     private void ThrowIfCallEnded()
     {
         if (call.FinalStatus is { } ended)
         {
-            throw ended.StatusCode == StatusCode.OK
-                ? new InvalidOperationException("Can't write the message because the call is complete.")
-                : ended;
+            throw ended;
         }
     }
 }

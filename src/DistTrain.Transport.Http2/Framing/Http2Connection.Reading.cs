@@ -273,9 +273,9 @@ internal sealed partial class Http2Connection
     {
         lock (_sync)
         {
-            if (stream.LocalEnded)
+            if (stream.LocalEnded && _streams.Remove(stream.Id))
             {
-                _streams.Remove(stream.Id);
+                WakeSenders();
             }
         }
     }
@@ -371,6 +371,7 @@ internal sealed partial class Http2Connection
             WakeSenders();
         }
         _settingsReceived = true;
+        _peerSettings.TrySetResult();
         await SendFrameAsync(new FrameHeader(0, FrameType.Settings, FrameFlags.Ack, 0), []).ConfigureAwait(false);
     }
 

@@ -28,6 +28,7 @@ internal sealed partial class Http2Connection : IAsyncDisposable
     private readonly HpackDecoder _decoder;
     private readonly ArrayBufferWriter<byte> _headerBlock = new();
     private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _peerSettings = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     // Guarded by _sync.
     private long _connectionSendWindow = DefaultWindow;
@@ -159,6 +160,8 @@ internal sealed partial class Http2Connection : IAsyncDisposable
             _windowWaiter = null;
         }
         waiter?.TrySetException(reason);
+        _peerSettings.TrySetException(reason);
+        _ = _peerSettings.Task.Exception;
         foreach (var stream in streams)
         {
             stream.Fail(reason);
@@ -203,32 +206,59 @@ internal sealed partial class Http2Connection : IAsyncDisposable
     public async Task<Http2Stream> StartStreamAsync(IReadOnlyList<HeaderField> headers, bool endStream, CancellationToken cancellationToken, bool flush = true)
     {
         var block = EncodeHeaders(headers);
-        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
+        while (true)
         {
-            Http2Stream stream;
+            // At the peer's stream limit, a call waits for another to end (as SocketsHttpHandler queues it).
+            await WaitForStreamSlotAsync(cancellationToken).ConfigureAwait(false);
+            await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                Http2Stream stream;
+                lock (_sync)
+                {
+                    ThrowIfCannotStart();
+                    if (_streams.Count >= _peerMaxConcurrentStreams)
+                    {
+                        continue;
+                    }
+                    stream = new Http2Stream(this, _nextStreamId, _peerInitialWindow, Limits.StreamWindow);
+                    _nextStreamId += 2;
+                    _streams.Add(stream.Id, stream);
+                    stream.LocalEnded = endStream;
+                }
+                WriteHeaderFrames(stream.Id, block.WrittenSpan, endStream);
+                if (flush)
+                {
+                    await FlushAsync().ConfigureAwait(false);
+                }
+                return stream;
+            }
+            finally
+            {
+                _writeLock.Release();
+            }
+        }
+    }
+
+    private async Task WaitForStreamSlotAsync(CancellationToken cancellationToken)
+    {
+        // The peer's first SETTINGS says how many streams it takes; opening more before it arrives
+        // gets them refused (Kestrel closes the connection).
+        await _peerSettings.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        while (true)
+        {
+            Task wait;
             lock (_sync)
             {
                 ThrowIfCannotStart();
-                if (_streams.Count >= _peerMaxConcurrentStreams)
+                if (_streams.Count < _peerMaxConcurrentStreams)
                 {
-                    throw new Http2StreamException(Http2ErrorCode.RefusedStream, $"The server allows at most {_peerMaxConcurrentStreams} concurrent calls on one connection.");
+                    return;
                 }
-                stream = new Http2Stream(this, _nextStreamId, _peerInitialWindow, Limits.StreamWindow);
-                _nextStreamId += 2;
-                _streams.Add(stream.Id, stream);
-                stream.LocalEnded = endStream;
+                _windowWaiter ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                wait = _windowWaiter.Task;
             }
-            WriteHeaderFrames(stream.Id, block.WrittenSpan, endStream);
-            if (flush)
-            {
-                await FlushAsync().ConfigureAwait(false);
-            }
-            return stream;
-        }
-        finally
-        {
-            _writeLock.Release();
+            await wait.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -386,9 +416,9 @@ internal sealed partial class Http2Connection : IAsyncDisposable
         lock (_sync)
         {
             stream.LocalEnded = true;
-            if (stream.RemoteEnded)
+            if (stream.RemoteEnded && _streams.Remove(stream.Id))
             {
-                _streams.Remove(stream.Id);
+                WakeSenders();
             }
         }
     }
@@ -456,7 +486,7 @@ internal sealed partial class Http2Connection : IAsyncDisposable
         }
     }
 
-    /// <summary>Called under _sync whenever credit may have grown or a stream ended.</summary>
+    /// <summary>Called under _sync whenever credit may have grown or a stream ended (senders and callers waiting for a stream slot).</summary>
     private void WakeSenders()
     {
         var waiter = _windowWaiter;

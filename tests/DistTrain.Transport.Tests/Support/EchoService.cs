@@ -1,14 +1,17 @@
-using DistTrain.Rpc.Testing;
+using DistTrain.Transport.Testing;
 using Google.Protobuf;
+using Grpc.Core;
 
-namespace DistTrain.Rpc.Tests.Support;
+namespace DistTrain.Transport.Tests.Support;
 
-/// <summary>The C# side of the test Echo service, recording what the server observed.</summary>
-public sealed class EchoService
+/// <summary>The C# side of the test Echo service (generated base class), recording what the server observed.</summary>
+public sealed class EchoService : Echo.EchoBase
 {
-    public const string Unary = "/disttrain.testing.Echo/Unary";
-    public const string Chat = "/disttrain.testing.Echo/Chat";
-    public const string Sleep = "/disttrain.testing.Echo/Sleep";
+    public const string UnaryPath = "/disttrain.testing.Echo/Unary";
+    public const string ChatPath = "/disttrain.testing.Echo/Chat";
+    public const string SleepPath = "/disttrain.testing.Echo/Sleep";
+
+    public ServerServiceDefinition Definition => Echo.BindService(this);
 
     /// <summary>Completes with true when a Sleep or Chat handler saw its call's token fire.</summary>
     public TaskCompletionSource<bool> HandlerCancelled { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -16,15 +19,21 @@ public sealed class EchoService
     /// <summary>Completes when a handler starts, so tests act on calls the server really has.</summary>
     public TaskCompletionSource CallStarted { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    /// <summary>The context of the last call, to check headers, peer and deadline.</summary>
-    public ServerCallContext? LastContext
+    /// <summary>
+    /// What the last call's context said (method, peer, deadline, headers), copied while the call
+    /// ran: a context is only valid during its call (Kestrel's is gone once the request ends).
+    /// </summary>
+    public CallSnapshot? LastCall { get; private set; }
+
+    private void Observe(ServerCallContext context)
     {
-        get;
-        private set
+        var headers = new Metadata();
+        foreach (var entry in context.RequestHeaders)
         {
-            field = value;
-            CallStarted.TrySetResult();
+            headers.Add(entry);
         }
+        LastCall = new CallSnapshot(context.Method, context.Peer, context.Deadline, headers);
+        CallStarted.TrySetResult();
     }
 
     public static EchoReply Reversed(EchoRequest request, uint sequence)
@@ -36,52 +45,54 @@ public sealed class EchoService
         return new EchoReply { Text = new string(text), Payload = UnsafeByteOperations.UnsafeWrap(payload), Sequence = sequence };
     }
 
-    public ServiceRegistry Register(ServiceRegistry registry)
+    public override Task<EchoReply> Unary(EchoRequest request, ServerCallContext context)
     {
-        registry.AddUnary<EchoRequest, EchoReply>(Unary, EchoRequest.Parser, (request, context) =>
+        Observe(context);
+        if (request.Text == "fail")
         {
-            LastContext = context;
-            if (request.Text == "fail")
-            {
-                throw new RpcException(StatusCode.FailedPrecondition, "asked to fail");
-            }
-            if (request.Text == "crash")
-            {
-                throw new InvalidOperationException("secret internal detail");
-            }
-            return Task.FromResult(Reversed(request, 0));
-        });
-        registry.AddDuplexStreaming<EchoRequest, EchoReply>(Chat, EchoRequest.Parser, async (requests, responses, context) =>
+            context.ResponseTrailers.Add("x-reason", "asked");
+            throw new RpcException(new Status(StatusCode.FailedPrecondition, "asked to fail"));
+        }
+        if (request.Text == "crash")
         {
-            LastContext = context;
-            uint sequence = 0;
-            try
-            {
-                while (await requests.MoveNext())
-                {
-                    await responses.WriteAsync(Reversed(requests.Current, ++sequence));
-                }
-            }
-            catch (Exception) when (context.CancellationToken.IsCancellationRequested)
-            {
-                HandlerCancelled.TrySetResult(true);
-                throw;
-            }
-        });
-        registry.AddUnary<SleepRequest, EchoReply>(Sleep, SleepRequest.Parser, async (request, context) =>
+            throw new InvalidOperationException("secret internal detail");
+        }
+        return Task.FromResult(Reversed(request, 0));
+    }
+
+    public override async Task Chat(IAsyncStreamReader<EchoRequest> requestStream, IServerStreamWriter<EchoReply> responseStream, ServerCallContext context)
+    {
+        Observe(context);
+        uint sequence = 0;
+        try
         {
-            LastContext = context;
-            try
+            while (await requestStream.MoveNext(context.CancellationToken))
             {
-                await Task.Delay(TimeSpan.FromMilliseconds(request.Millis), context.CancellationToken);
+                await responseStream.WriteAsync(Reversed(requestStream.Current, ++sequence));
             }
-            catch (OperationCanceledException)
-            {
-                HandlerCancelled.TrySetResult(true);
-                throw;
-            }
-            return new EchoReply { Text = "slept" };
-        });
-        return registry;
+        }
+        catch (Exception) when (context.CancellationToken.IsCancellationRequested)
+        {
+            HandlerCancelled.TrySetResult(true);
+            throw;
+        }
+    }
+
+    public override async Task<EchoReply> Sleep(SleepRequest request, ServerCallContext context)
+    {
+        Observe(context);
+        try
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(request.Millis), context.CancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            HandlerCancelled.TrySetResult(true);
+            throw;
+        }
+        return new EchoReply { Text = "slept" };
     }
 }
+
+/// <summary>A server call's context as the handler saw it.</summary>
+public sealed record CallSnapshot(string Method, string Peer, DateTime Deadline, Metadata RequestHeaders);

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
 
-namespace DistTrain.Rpc.Tests.Support;
+namespace DistTrain.Transport.Tests.Support;
 
 /// <summary>
 /// Runs the independent Python gRPC implementation (grpcio) against ours. Compiles Python
@@ -15,14 +15,14 @@ public sealed class PythonInterop : IDisposable
 
     public PythonInterop()
     {
-        StubDirectory = Directory.CreateTempSubdirectory("disttrain-rpc-py-").FullName;
+        StubDirectory = Directory.CreateTempSubdirectory("disttrain-transport-py-").FullName;
         var protos = Path.Combine(AppContext.BaseDirectory, "protos");
         // Flat include roots: a generated "grpc/health/v1" package would shadow grpcio's own "grpc".
         var (exitCode, output, errors) = RunAsync(
             [
                 "-m", "grpc_tools.protoc",
                 "-I", Path.Combine(protos, "disttrain", "testing"),
-                "-I", Path.Combine(protos, "grpc", "health", "v1"),
+                "-I", Path.Combine(AppContext.BaseDirectory, "interop"),
                 "-I", Path.Combine(protos, "disttrain", "v1"),
                 "--python_out=" + StubDirectory,
                 "echo.proto", "health.proto", "training.proto",

@@ -1,7 +1,8 @@
 using System.Net;
 using System.Net.Http.Headers;
+using Grpc.Core;
 
-namespace DistTrain.Rpc.Tests.Support;
+namespace DistTrain.Transport.Tests.Support;
 
 /// <summary>
 /// Sends hand-built gRPC request bodies over HTTP/2, to feed the server what a correct client never would.

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 
-namespace DistTrain.Rpc.Tests.Support;
+namespace DistTrain.Transport.Tests.Support;
 
 /// <summary>Keeps every log entry (all levels, all categories) so tests can assert what was logged.</summary>
 public sealed class RecordingLoggerProvider : ILoggerProvider

@@ -1,6 +1,6 @@
 using System.Buffers;
 
-namespace DistTrain.Rpc.Tests.Support;
+namespace DistTrain.Transport.Tests.Support;
 
 /// <summary>Bytes as a ReadOnlySequence of several segments, as a pipe may hand them over.</summary>
 internal sealed class Segments : ReadOnlySequenceSegment<byte>

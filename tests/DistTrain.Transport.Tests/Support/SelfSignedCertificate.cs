@@ -2,14 +2,14 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 
-namespace DistTrain.Rpc.Tests.Support;
+namespace DistTrain.Transport.Tests.Support;
 
 /// <summary>A fresh self-signed server certificate for localhost / 127.0.0.1, written as PEM and PFX files.</summary>
 public sealed class SelfSignedCertificate : IDisposable
 {
     public SelfSignedCertificate()
     {
-        Directory = System.IO.Directory.CreateTempSubdirectory("disttrain-rpc-tls-").FullName;
+        Directory = System.IO.Directory.CreateTempSubdirectory("disttrain-transport-tls-").FullName;
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var request = new CertificateRequest("CN=localhost", key, HashAlgorithmName.SHA256);
         var names = new SubjectAlternativeNameBuilder();

@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 
-namespace DistTrain.Rpc.Tests.Support;
+namespace DistTrain.Transport.Tests.Support;
 
 /// <summary>
 /// Forwards loopback TCP connections to a target port and can cut them all at once, the way a

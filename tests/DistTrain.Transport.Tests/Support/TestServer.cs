@@ -1,21 +1,25 @@
+using Grpc.Core;
 using Microsoft.Extensions.Logging;
 
-namespace DistTrain.Rpc.Tests.Support;
+namespace DistTrain.Transport.Tests.Support;
 
-/// <summary>A real server on a free loopback port with the Echo service and recorded logs.</summary>
+/// <summary>A real server of one transport on a free loopback port, with the Echo service and recorded logs.</summary>
 public sealed class TestServer : IAsyncDisposable
 {
     private readonly ILoggerFactory _loggerFactory;
 
-    private TestServer(GrpcServer server, EchoService echo, RecordingLoggerProvider logs, ILoggerFactory loggerFactory)
+    private TestServer(string transport, IGrpcServer server, EchoService echo, RecordingLoggerProvider logs, ILoggerFactory loggerFactory)
     {
+        Transport = transport;
         Server = server;
         Echo = echo;
         Logs = logs;
         _loggerFactory = loggerFactory;
     }
 
-    public GrpcServer Server { get; }
+    public string Transport { get; }
+
+    public IGrpcServer Server { get; }
 
     public EchoService Echo { get; }
 
@@ -25,18 +29,18 @@ public sealed class TestServer : IAsyncDisposable
 
     public int Port => Server.Address.Port;
 
-    public static async Task<TestServer> StartAsync(GrpcServerOptions? options = null, Action<ServiceRegistry>? register = null)
+    public static async Task<TestServer> StartAsync(string transport, GrpcServerOptions? options = null, params ServerServiceDefinition[] more)
     {
         var logs = new RecordingLoggerProvider();
         var loggerFactory = logs.CreateFactory();
         var echo = new EchoService();
-        var registry = echo.Register(new ServiceRegistry());
-        register?.Invoke(registry);
-        var server = await GrpcServer.StartAsync(options ?? new GrpcServerOptions(), registry, loggerFactory);
-        return new TestServer(server, echo, logs, loggerFactory);
+        var server = await TransportNames.Create(transport).StartServerAsync(options ?? new GrpcServerOptions(), [echo.Definition, .. more], loggerFactory);
+        return new TestServer(transport, server, echo, logs, loggerFactory);
     }
 
-    public GrpcChannel Channel(GrpcChannelOptions? options = null) => GrpcChannel.ForAddress(Address, options);
+    /// <summary>A channel to this server, of the server's transport unless another is named.</summary>
+    public ClientChannel Channel(GrpcClientOptions? options = null, string? transport = null) =>
+        TransportNames.Create(transport ?? Transport).CreateChannel(Address, options ?? new GrpcClientOptions());
 
     public async ValueTask DisposeAsync()
     {
