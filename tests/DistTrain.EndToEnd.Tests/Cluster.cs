@@ -11,8 +11,10 @@ internal sealed partial class Cluster : IDisposable
 {
     private readonly List<(string Name, Process Process)> processes = [];
 
-    public Cluster()
+    /// <param name="transport">--transport for the coordinator and every worker; null for the default.</param>
+    public Cluster(string? transport = null)
     {
+        TransportArguments = transport is null ? [] : ["--transport", transport];
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         Address = $"http://127.0.0.1:{((IPEndPoint)listener.LocalEndpoint).Port}";
@@ -20,18 +22,20 @@ internal sealed partial class Cluster : IDisposable
 
     public string Address { get; }
 
+    private string[] TransportArguments { get; }
+
     public StringBuilder Log { get; } = new();
 
     public Process Coordinator { get; private set; } = null!;
 
     public Process StartCoordinator(params string[] args)
     {
-        Coordinator = Start("coordinator", ["coordinator", "--listen", Address, .. args]);
+        Coordinator = Start("coordinator", ["coordinator", "--listen", Address, .. TransportArguments, .. args]);
         return Coordinator;
     }
 
     public Process StartWorker(string name, IDictionary<string, string>? environment = null, params string[] args) =>
-        Start(name, ["worker", "--coordinator", Address, "--name", name, "--threads", "1", .. (args.Contains("--retry-seconds") ? args : ["--retry-seconds", "0.2", .. args])], environment);
+        Start(name, ["worker", "--coordinator", Address, "--name", name, "--threads", "1", .. TransportArguments, .. (args.Contains("--retry-seconds") ? args : ["--retry-seconds", "0.2", .. args])], environment);
 
     public bool Logged(string text)
     {

@@ -50,7 +50,44 @@ public class DistributedTests
     }
 
     [Fact]
-    public async Task A_worker_killed_mid_run_costs_time_not_bits()
+    public async Task Each_transport_and_mixed_pairs_give_the_bits_of_train()
+    {
+        var data = await Disttrain.DataDirAsync();
+        string[] common = ["--data-dir", data, "--epochs", "1", "--shards", "2"];
+        var reference = await Hash(["train", .. common]);
+        Assert.Equal(reference, await Hash(["run", "--workers", "2", "--transport", "aspnetcore", .. common]));
+        Assert.Equal(reference, await Hash(["run", "--workers", "2", "--transport", "fast", .. common]));
+        // A Kestrel coordinator serving an engine worker and a Kestrel worker, and the other way round.
+        foreach (var (coordinatorTransport, workerTransports) in new[] { ("aspnetcore", new[] { "fast", "aspnetcore" }), ("fast", new[] { "aspnetcore", "fast" }) })
+        {
+            var address = $"http://127.0.0.1:{FreePort()}";
+            var outDir = Disttrain.TempDir("mixed");
+            var log = new StringBuilder();
+            using var coordinator = Disttrain.Start(["coordinator", "--listen", address, "--transport", coordinatorTransport, "--min-workers", "2", .. common, "--out", outDir], log);
+            var workers = workerTransports.Select((t, i) => Disttrain.Start(["worker", "--coordinator", address, "--transport", t, "--name", $"{t}-{i}", "--threads", "1"], new StringBuilder())).ToList();
+            try
+            {
+                using var cts = new CancellationTokenSource(Timeout);
+                await coordinator.WaitForExitAsync(cts.Token);
+            }
+            finally
+            {
+                foreach (var p in workers.Append(coordinator).Where(p => !p.HasExited))
+                {
+                    p.Kill(entireProcessTree: true);
+                }
+                workers.ForEach(w => w.Dispose());
+            }
+            Assert.True(coordinator.ExitCode == 0, log.ToString());
+            Assert.Contains($"({coordinatorTransport} transport)", log.ToString(), StringComparison.Ordinal);
+            Assert.Equal(reference, Disttrain.Summary(outDir).GetProperty("weights_sha256").GetString());
+        }
+    }
+
+    [Theory]
+    [InlineData("aspnetcore")]
+    [InlineData("fast")]
+    public async Task A_worker_killed_mid_run_costs_time_not_bits(string transport)
     {
         var data = await Disttrain.DataDirAsync();
         string[] common = ["--data-dir", data, "--epochs", "3", "--shards", "4"];
@@ -60,19 +97,19 @@ public class DistributedTests
         var address = $"http://127.0.0.1:{port}";
         var outDir = Disttrain.TempDir("killed");
         var log = new StringBuilder();
-        using var coordinator = Disttrain.Start(["coordinator", "--listen", address, "--min-workers", "2", "--task-timeout", "10", .. common, "--out", outDir], log);
+        using var coordinator = Disttrain.Start(["coordinator", "--listen", address, "--transport", transport, "--min-workers", "2", "--task-timeout", "10", .. common, "--out", outDir], log);
         var workerLogs = new[] { new StringBuilder(), new StringBuilder(), new StringBuilder() };
-        using var w1 = Disttrain.Start(["worker", "--coordinator", address, "--name", "w1", "--threads", "1"], workerLogs[0]);
-        using var w2 = Disttrain.Start(["worker", "--coordinator", address, "--name", "victim", "--threads", "1"], workerLogs[1]);
+        using var w1 = Disttrain.Start(["worker", "--coordinator", address, "--transport", transport, "--name", "w1", "--threads", "1"], workerLogs[0]);
+        using var w2 = Disttrain.Start(["worker", "--coordinator", address, "--transport", transport, "--name", "victim", "--threads", "1"], workerLogs[1]);
         Process? w3 = null;
         try
         {
             // The first progress line, or the end of epoch 1 when that comes first (a short epoch).
-            await WaitFor(() => Contains(log, "Epoch 1/3 batch") || Contains(log, "Epoch 1/3 done"), TimeSpan.FromMinutes(3), log);
+            await WaitFor(() => Contains(log, "Epoch 1/3 batch") || Contains(log, "Epoch 1/3 done"), TimeSpan.FromMinutes(3), log, workerLogs);
             w2.Kill();
             await WaitFor(() => Contains(log, "victim left"), TimeSpan.FromSeconds(30), log);
             // A replacement joins later, as a restarted container would.
-            w3 = Disttrain.Start(["worker", "--coordinator", address, "--name", "w3", "--threads", "1"], workerLogs[2]);
+            w3 = Disttrain.Start(["worker", "--coordinator", address, "--transport", transport, "--name", "w3", "--threads", "1"], workerLogs[2]);
             using var cts = new CancellationTokenSource(Timeout);
             await coordinator.WaitForExitAsync(cts.Token);
         }
@@ -122,16 +159,17 @@ public class DistributedTests
         }
     }
 
-    private static async Task WaitFor(Func<bool> condition, TimeSpan limit, StringBuilder log)
+    private static async Task WaitFor(Func<bool> condition, TimeSpan limit, StringBuilder log, params StringBuilder[] more)
     {
         var clock = Stopwatch.StartNew();
         while (!condition())
         {
             if (clock.Elapsed > limit)
             {
+                var others = string.Join('\n', more.Select(m => { lock (m) { return m.ToString(); } }));
                 lock (log)
                 {
-                    throw new TimeoutException($"condition not met within {limit}:\n{log}");
+                    throw new TimeoutException($"condition not met within {limit}:\n{log}\n{others}");
                 }
             }
             await Task.Delay(100);

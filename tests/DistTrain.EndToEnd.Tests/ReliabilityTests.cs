@@ -53,14 +53,16 @@ public class ReliabilityTests
         Console.WriteLine($"hung worker detected after {detection.TotalSeconds:0.0} s");
     }
 
-    [Fact]
-    public async Task A_killed_coordinator_resumes_from_its_checkpoint_to_the_same_bits()
+    [Theory]
+    [InlineData("aspnetcore")]
+    [InlineData("fast")]
+    public async Task A_killed_coordinator_resumes_from_its_checkpoint_to_the_same_bits(string transport)
     {
         var data = await Disttrain.DataDirAsync();
         string[] options = ["--data-dir", data, "--epochs", "3", "--shards", "2", "--checkpoint-every", "50"];
         var reference = await Reference(options);
         var outDir = Disttrain.TempDir("resume");
-        using var cluster = new Cluster();
+        using var cluster = new Cluster(transport);
         var first = cluster.StartCoordinator(["--min-workers", "2", .. options, "--out", outDir]);
         cluster.StartWorker("a");
         cluster.StartWorker("b");
