@@ -1,6 +1,5 @@
 using System.CommandLine;
 using DistTrain.Cli.Hosting;
-using DistTrain.Core.Kernels;
 using DistTrain.Rpc;
 using DistTrain.Training.Configuration;
 using DistTrain.Training.Distributed;
@@ -38,11 +37,7 @@ public static class WorkerCommand
             {
                 throw new OptionsException($"--coordinator: '{options.Coordinator}' is not an http:// or https:// address, e.g. --coordinator http://127.0.0.1:50051");
             }
-            if (options.Threads < 0)
-            {
-                throw new OptionsException($"--threads: {options.Threads} must be 0 (all cores) or more");
-            }
-            Gemm.MaxThreads = options.Threads > 0 ? options.Threads : Environment.ProcessorCount;
+            options.Threads = ComputeThreads.Resolve(options.Threads);
             using var loggers = CliHost.CreateLoggerFactory(parse.GetValue(logFormat) ?? configuration["Logging:Format"]);
             var logger = loggers.CreateLogger("worker");
 
@@ -50,7 +45,7 @@ public static class WorkerCommand
             health.ListenUrl = parse.GetValue(listen) ?? configuration["Worker:Listen"] ?? "http://127.0.0.1:0";
             await using var server = await GrpcServer.StartAsync(health, new ServiceRegistry(), loggers, cancellationToken);
             logger.LogInformation("Worker {Name} ({Threads} threads) health endpoint on {Address}; joining {Coordinator}",
-                options.Name, Gemm.MaxThreads, server.Address, options.Coordinator);
+                options.Name, options.Threads, server.Address, options.Coordinator);
             var runner = new WorkerRunner(options, security.ChannelOptions(parse, configuration, MaxMessageBytes), logger);
             var exit = await runner.RunAsync(cancellationToken);
             await server.StopAsync(TimeSpan.FromSeconds(1));

@@ -49,8 +49,8 @@ public static class CoordinatorRunner
         server.MaxReceiveMessageSize = Math.Max(server.MaxReceiveMessageSize, needed);
         server.MaxSendMessageSize = Math.Max(server.MaxSendMessageSize, needed);
         await using var host = await GrpcServer.StartAsync(server, services, loggers, stopping);
-        logger.LogInformation("Coordinator listening on {Address}; {Configuration}; min workers {MinWorkers}, out {Out}",
-            host.Address, config.Describe(), coordinator.MinWorkers, Path.GetFullPath(config.OutputDirectory));
+        logger.LogInformation("Coordinator listening on {Address}; {Configuration}; min workers {MinWorkers}, {Threads} compute threads, out {Out}",
+            host.Address, config.Describe(), coordinator.MinWorkers, config.Threads, Path.GetFullPath(config.OutputDirectory));
 
         RunResult result;
         try

@@ -178,7 +178,7 @@ public sealed class WorkerRunner(WorkerOptions options, GrpcChannelOptions chann
             }
             if (network is null || network.MaxBatch < count)
             {
-                network = new Network(spec, count);
+                network = new Network(spec, count, ComputeThreads.Resolve(options.Threads));
             }
             fault?.BeforeCompute();
             var clock = Stopwatch.StartNew();
