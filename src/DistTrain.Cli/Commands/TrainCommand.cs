@@ -11,7 +11,7 @@ public static class TrainCommand
 {
     public static Command Create()
     {
-        var options = new TrainingOptionSet("Shards per mini-batch; the gradient is the sum of the shard sums in shard order, as with that many workers");
+        var options = new TrainingOptionSet("Shards per mini-batch; the gradient is the sum of the shard sums in shard order, as with that many workers", "1");
         var logFormat = DisttrainCommands.LogFormatOption();
         var command = new Command("train", "Train in this process (no network): the reference run");
         options.AddTo(command);

@@ -33,16 +33,13 @@ public static class WorkerCommand
             options.Name = parse.GetValue(name) ?? options.Name;
             options.Threads = parse.GetValue(threads) ?? options.Threads;
             options.RetrySeconds = parse.GetValue(retry) ?? options.RetrySeconds;
-            if (!Uri.TryCreate(options.Coordinator, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
-            {
-                throw new OptionsException($"--coordinator: '{options.Coordinator}' is not an http:// or https:// address, e.g. --coordinator http://127.0.0.1:50051");
-            }
+            ServerAddress.ToConnect("--coordinator", options.Coordinator, "http://127.0.0.1:50051");
             options.Threads = ComputeThreads.Resolve(options.Threads);
             using var loggers = CliHost.CreateLoggerFactory(parse.GetValue(logFormat) ?? configuration["Logging:Format"]);
             var logger = loggers.CreateLogger("worker");
 
             var health = security.ServerOptions(parse, configuration);
-            health.ListenUrl = parse.GetValue(listen) ?? configuration["Worker:Listen"] ?? "http://127.0.0.1:0";
+            health.ListenUrl = ServerAddress.ToListen("--listen", parse.GetValue(listen) ?? configuration["Worker:Listen"] ?? "http://127.0.0.1:0", "http://127.0.0.1:50052");
             await using var server = await GrpcServer.StartAsync(health, new ServiceRegistry(), loggers, cancellationToken);
             logger.LogInformation("Worker {Name} ({Threads} threads) health endpoint on {Address}; joining {Coordinator}",
                 options.Name, options.Threads, server.Address, options.Coordinator);
