@@ -5,7 +5,9 @@
 #   2. builds deploy/Dockerfile as it stands,
 #   3. `up` with 3 workers for 3 epochs, kills one worker after the first progress line, and expects
 #      the coordinator to exit 0 with a test accuracy of at least 96% and its outputs in the bind mount,
-#   4. `up --scale worker=5` with JSON logs and expects 5 workers to join.
+#      owned by the DISTTRAIN_UID:DISTTRAIN_GID it ran as, in a folder that is not world-writable,
+#   4. `up --scale worker=5` with JSON logs and expects 5 workers to join, writing as the image's user
+#      into an OUT_DIR that did not exist before.
 # Prints one PASS:/FAIL: line per check and finally "compose-e2e: N passed, M failed" (exit 1 on failure).
 # Cleans up the containers, volumes, network and images it made, and stops the engine if it started it;
 # the stand-in base images are kept for the next run.
@@ -92,6 +94,12 @@ if docker compose version >/dev/null 2>&1; then compose_cli=(docker compose); el
 echo "compose: ${compose_cli[*]} $("${compose_cli[@]}" version --short 2>/dev/null || true)"
 compose=("${compose_cli[@]}" -f "$root/compose.yaml" -p "$project")
 "${compose[@]}" down --volumes --remove-orphans --timeout 5 >/dev/null 2>&1 || true
+check "outputs default to ./runs/latest, where local runs write" \
+  bash -c 'env -u OUT_DIR "$@" config 2>/dev/null | grep -Fq -e "$0/runs/latest:/out" -e "source: $0/runs/latest"' "$root" "${compose[@]}"
+
+# Owner (uid:gid) and mode of a path, and whether others may write to it.
+owner_of() { stat -c '%u:%g' "$1" 2>/dev/null; }
+not_world_writable() { [ -d "$1" ] && [ $(( 0$(stat -c '%a' "$1") & 2 )) -eq 0 ]; }
 
 # ---- base images ----
 say "base images"
@@ -155,8 +163,11 @@ export DISTTRAIN_IMAGE=$image
 # ---- run 1: 3 workers, 3 epochs, one worker killed ----
 say "run 1: 3 workers, 3 epochs, plain logs, auth token; one worker killed mid-run"
 mkdir -p "$work/runs1"
+# As a user would run it to own the outputs (DISTTRAIN_UID=$(id -u) ...), with ids that are neither root nor the image's user.
+run_owner=4242:4243
 run_start=$SECONDS
 EPOCHS=3 WORKERS=3 MIN_WORKERS=3 LOG_FORMAT=plain OUT_DIR="$work/runs1" AUTH_TOKEN="e2e-$RANDOM$RANDOM" \
+  DISTTRAIN_UID=${run_owner%:*} DISTTRAIN_GID=${run_owner#*:} \
   "${compose[@]}" up -d --no-build >"$work/up1.log" 2>&1 || { cat "$work/up1.log"; fail "compose up (3 workers)"; }
 coordinator=$(coordinator_id)
 check "coordinator and 3 workers are up" test -n "$coordinator" -a "$("${compose[@]}" ps -q worker 2>/dev/null | wc -l)" -eq 3
@@ -193,6 +204,9 @@ check "the coordinator saw the killed worker leave" grep -q "Worker $victim_name
 check "the coordinator required the auth token" grep -q "bearer token required: True" "$work/coordinator1.log"
 check "outputs in the bind mount (summary.json, metrics.csv, learning-curves.svg, checkpoint.bin)" \
   test -s "$work/runs1/summary.json" -a -s "$work/runs1/metrics.csv" -a -s "$work/runs1/learning-curves.svg" -a -s "$work/runs1/checkpoint.bin"
+check "outputs belong to DISTTRAIN_UID:DISTTRAIN_GID (got $(owner_of "$work/runs1/summary.json"))" \
+  test "$(owner_of "$work/runs1/summary.json")" = "$run_owner" -a "$(owner_of "$work/runs1/checkpoint.bin")" = "$run_owner"
+check "the output folder is not world-writable (mode $(stat -c '%a' "$work/runs1"))" not_world_writable "$work/runs1"
 if [ "$failed" -gt 0 ]; then
   echo "--- coordinator log (last 30 lines)"; tail -30 "$work/coordinator1.log"
 fi
@@ -200,9 +214,9 @@ fi
 
 # ---- run 2: scaled to 5 workers, JSON logs ----
 say "run 2: --scale worker=5, 1 epoch, JSON logs"
-mkdir -p "$work/runs2"
+# Not created beforehand: docker creates it (owned by root) and compose hands it to the image's user.
 run_start=$SECONDS
-EPOCHS=1 MIN_WORKERS=5 LOG_FORMAT=json OUT_DIR="$work/runs2" \
+EPOCHS=1 MIN_WORKERS=5 LOG_FORMAT=json OUT_DIR="$work/runs2/latest" \
   "${compose[@]}" up -d --no-build --scale worker=5 >"$work/up2.log" 2>&1 || { cat "$work/up2.log"; fail "compose up --scale worker=5"; }
 check "5 worker containers are up" test "$("${compose[@]}" ps -q worker 2>/dev/null | wc -l)" -eq 5
 coordinator=$(coordinator_id)
@@ -211,6 +225,9 @@ docker logs "$coordinator" >"$work/coordinator2.log" 2>&1
 echo "run 2 took $((SECONDS - run_start)) s"
 check "coordinator exited with code 0 (got $code)" test "$code" = 0
 # JSON lines carry the rendered text in "Message" (the template, also logged, has {Worker} instead of a name).
+check "a missing OUT_DIR is created and written by the image's user (summary.json of $(owner_of "$work/runs2/latest/summary.json"))" \
+  test "$(owner_of "$work/runs2/latest/summary.json")" = "$(docker run --rm --entrypoint id "$image" -u):$(docker run --rm --entrypoint id "$image" -g)"
+check "the created output folder is not world-writable (mode $(stat -c '%a' "$work/runs2/latest" 2>/dev/null))" not_world_writable "$work/runs2/latest"
 joined=$(grep -o '"Message":"Worker [^ ]* joined from' "$work/coordinator2.log" | sort -u | wc -l)
 check "5 workers joined the coordinator (got $joined)" test "$joined" -eq 5
 check "LOG_FORMAT=json gives JSON lines only" python3 -c '

@@ -8,7 +8,9 @@
 # works inside a build wherever it works on the host. Debian comes from the mirror the host's apt uses.
 # The images are kept and reused; they are rebuilt when missing, when the host's .NET has changed,
 # or with --rebuild.
-# Usage: deploy/stand-in-images.sh [--rebuild]   (needs root, docker and debootstrap)
+# Usage: sudo bash deploy/stand-in-images.sh [--rebuild]
+# Needs a running Docker engine; installs debootstrap with apt-get when it is missing. Ends by
+# printing the two variables to export so that compose builds on the stand-ins.
 set -euo pipefail
 
 suite=bookworm
@@ -19,6 +21,27 @@ app_uid=1654
 
 rebuild=false
 [ "${1:-}" = "--rebuild" ] && rebuild=true
+
+# What to tell compose, printed whether the images were built now or found.
+print_exports() {
+  cat <<EOT
+
+Compose builds on them with these two variables (export them in this shell, or put the two
+assignments, without 'export', into .env beside compose.yaml):
+
+  export SDK_IMAGE=$sdk_tag RUNTIME_IMAGE=$runtime_tag
+  docker compose up --build        # or: docker-compose up --build
+EOT
+}
+
+[ "$(id -u)" = 0 ] || { echo "error: run this as root (sudo bash $0): debootstrap and chroot need it"; exit 1; }
+command -v docker >/dev/null || { echo "error: no docker command: install Docker first (Debian: apt-get install docker.io)"; exit 1; }
+docker info >/dev/null 2>&1 ||
+  { echo "error: no Docker engine answers ('docker info' fails): start one (systemctl start docker, or dockerd &) and run this again"; exit 1; }
+if ! command -v debootstrap >/dev/null; then
+  echo "installing debootstrap with apt-get"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null
+fi
 
 have_image() { docker image inspect "$1" >/dev/null 2>&1; }
 dotnet_label() { docker image inspect -f '{{ index .Config.Labels "disttrain.standin.dotnet" }}' "$1" 2>/dev/null; }
@@ -31,6 +54,7 @@ dotnet_versions="sdk $(ls "$dotnet_root/sdk" | sort -V | tr '\n' ' ')runtime $(l
 
 if ! $rebuild && [ "$(dotnet_label "$sdk_tag")" = "$dotnet_versions" ] && [ "$(dotnet_label "$runtime_tag")" = "$dotnet_versions" ]; then
   echo "stand-in images present: $sdk_tag, $runtime_tag ($dotnet_versions)"
+  print_exports
   exit 0
 fi
 
@@ -106,3 +130,4 @@ EOF
 echo "building $runtime_tag"
 DOCKER_BUILDKIT=0 docker build -q -t "$runtime_tag" -f "$work/runtime.Dockerfile" "$runtime_context" >/dev/null
 echo "stand-in images built: $sdk_tag, $runtime_tag"
+print_exports

@@ -13,16 +13,18 @@ namespace DistTrain.Core;
 /// <summary>
 /// Computes losses and gradients of a <see cref="NetworkSpec"/> for given parameters. Holds a workspace
 /// for up to <see cref="MaxBatch"/> samples; larger counts are processed in chunks of that size.
-/// Not thread-safe: use one instance per thread.
+/// Not thread-safe: use one instance per thread. Its matrix products run on up to <see cref="Threads"/>
+/// threads, which never changes a bit of the results.
 /// </summary>
 public sealed class Network
 {
     private readonly Workspace _workspace;
 
-    public Network(NetworkSpec spec, int maxBatch)
+    public Network(NetworkSpec spec, int maxBatch, int threads)
     {
         ArgumentNullException.ThrowIfNull(spec);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxBatch, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(threads, 1);
         long widest = spec.LayerSizes.Max();
         if (widest * maxBatch > Array.MaxLength)
         {
@@ -32,6 +34,7 @@ public sealed class Network
         Spec = spec;
         Layout = new ParameterLayout(spec);
         MaxBatch = maxBatch;
+        Threads = threads;
         _workspace = new Workspace(spec, maxBatch);
     }
 
@@ -40,6 +43,9 @@ public sealed class Network
     public ParameterLayout Layout { get; }
 
     public int MaxBatch { get; }
+
+    /// <summary>Compute threads of the matrix products.</summary>
+    public int Threads { get; }
 
     /// <summary>
     /// Writes into <paramref name="gradientSum"/> (overwritten; length = Layout.Count) the SUM over the
@@ -97,7 +103,7 @@ public sealed class Network
         {
             var (_, units, inputs) = Layout.Weights(layer);
             Span<float> z = _workspace.PreActivations[layer].AsSpan(0, n * units);
-            Dense.Forward(input, Layout.WeightsOf(parameters, layer), Layout.BiasOf(parameters, layer), n, inputs, units, z);
+            Dense.Forward(input, Layout.WeightsOf(parameters, layer), Layout.BiasOf(parameters, layer), n, inputs, units, z, Threads);
             if (layer < last)
             {
                 Span<float> a = _workspace.Activations[layer].AsSpan(0, n * units);
@@ -127,7 +133,7 @@ public sealed class Network
 
             Dense.Backward(
                 input, Layout.WeightsOf(parameters, layer), dZ, n, inputs, units,
-                Layout.WeightsOf(gradient, layer), Layout.BiasOf(gradient, layer), dInput, accumulate);
+                Layout.WeightsOf(gradient, layer), Layout.BiasOf(gradient, layer), dInput, accumulate, Threads);
 
             if (layer > 0)
             {

@@ -10,10 +10,10 @@ public static class HealthProbe
     public const int Serving = 0;
     public const int NotServing = 1;
 
-    /// <summary>Not 2: exit code 2 means bad input (an option) everywhere in DistTrain.</summary>
-    public const int Unreachable = 3;
+    /// <summary>The command line's exit code for "nothing answered at the address" (2 means bad input there).</summary>
+    public const int Unreachable = 4;
 
-    /// <summary>Exit code: 0 SERVING, 1 NOT_SERVING or unknown service, 3 unreachable. Prints one line.</summary>
+    /// <summary>Exit code: 0 SERVING, 1 NOT_SERVING or unknown service, 4 unreachable. Prints one line.</summary>
     public static async Task<int> CheckAsync(IGrpcTransport transport, string address, TimeSpan timeout, TextWriter output, string service, GrpcClientOptions options)
     {
         ArgumentNullException.ThrowIfNull(transport);

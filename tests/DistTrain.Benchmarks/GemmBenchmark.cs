@@ -23,49 +23,37 @@ public static class GemmBenchmark
             return 2;
         }
         int allThreads = Environment.ProcessorCount;
-        int savedThreads = Gemm.MaxThreads;
         Console.WriteLine("Matrix products, default network 784-256-128-10; instruction set {0}, {1} processors", Gemm.InstructionSet, allThreads);
         Console.WriteLine();
         Console.WriteLine("{0,-22} {1,5} {2,5} {3,5}  {4,10} {5,10} {6,10}", "GFLOP/s", "M", "N", "K", "1 thread", $"{allThreads} threads", "reference");
-        try
+        foreach (var (name, product, m, n, k) in Step(128))
         {
-            foreach (var (name, product, m, n, k) in Step(128))
-            {
-                var operands = new Operands(product, m, n, k);
-                double flops = 2.0 * m * n * k;
-                Gemm.MaxThreads = 1;
-                double single = flops / BestSeconds(operands.Fast, 0.5) / 1e9;
-                Gemm.MaxThreads = allThreads;
-                double multi = flops / BestSeconds(operands.Fast, 0.5) / 1e9;
-                double reference = flops / BestSeconds(operands.Reference, 0.15) / 1e9;
-                Console.WriteLine("{0,-22} {1,5} {2,5} {3,5}  {4,10:F1} {5,10:F1} {6,10:F2}", name, m, n, k, single, multi, reference);
-            }
-
-            Console.WriteLine();
-            Console.WriteLine("One training step's products (forward, dW, dX; no dX for the first layer):");
-            foreach (int batch in new[] { 128, 64, 43, 32, 22, 21 })
-            {
-                var step = Step(batch).Select(s => new Operands(s.Product, s.M, s.N, s.K)).ToArray();
-                double flops = Step(batch).Sum(s => 2.0 * s.M * s.N * s.K);
-                void RunStep()
-                {
-                    foreach (var operands in step)
-                    {
-                        operands.Fast();
-                    }
-                }
-                Gemm.MaxThreads = 1;
-                double single = BestSeconds(RunStep, 0.5);
-                Gemm.MaxThreads = allThreads;
-                double multi = BestSeconds(RunStep, 0.5);
-                Console.WriteLine(
-                    "  batch {0,3}: {1,6:F1} MFLOP   1 thread {2,7:F0} us ({3,5:F1} GFLOP/s)   {4} threads {5,7:F0} us ({6,5:F1} GFLOP/s)",
-                    batch, flops / 1e6, single * 1e6, flops / single / 1e9, allThreads, multi * 1e6, flops / multi / 1e9);
-            }
+            var operands = new Operands(product, m, n, k);
+            double flops = 2.0 * m * n * k;
+            double single = flops / BestSeconds(() => operands.Fast(1), 0.5) / 1e9;
+            double multi = flops / BestSeconds(() => operands.Fast(allThreads), 0.5) / 1e9;
+            double reference = flops / BestSeconds(operands.Reference, 0.15) / 1e9;
+            Console.WriteLine("{0,-22} {1,5} {2,5} {3,5}  {4,10:F1} {5,10:F1} {6,10:F2}", name, m, n, k, single, multi, reference);
         }
-        finally
+
+        Console.WriteLine();
+        Console.WriteLine("One training step's products (forward, dW, dX; no dX for the first layer):");
+        foreach (int batch in new[] { 128, 64, 43, 32, 22, 21 })
         {
-            Gemm.MaxThreads = savedThreads;
+            var step = Step(batch).Select(s => new Operands(s.Product, s.M, s.N, s.K)).ToArray();
+            double flops = Step(batch).Sum(s => 2.0 * s.M * s.N * s.K);
+            void RunStep(int threads)
+            {
+                foreach (var operands in step)
+                {
+                    operands.Fast(threads);
+                }
+            }
+            double single = BestSeconds(() => RunStep(1), 0.5);
+            double multi = BestSeconds(() => RunStep(allThreads), 0.5);
+            Console.WriteLine(
+                "  batch {0,3}: {1,6:F1} MFLOP   1 thread {2,7:F0} us ({3,5:F1} GFLOP/s)   {4} threads {5,7:F0} us ({6,5:F1} GFLOP/s)",
+                batch, flops / 1e6, single * 1e6, flops / single / 1e9, allThreads, multi * 1e6, flops / multi / 1e9);
         }
         return 0;
     }
@@ -133,18 +121,18 @@ public static class GemmBenchmark
             _c = new float[m * n];
         }
 
-        public void Fast()
+        public void Fast(int threads)
         {
             switch (_product)
             {
                 case Product.ABt:
-                    Gemm.MultiplyABt(_a, _b, _m, _n, _k, _c);
+                    Gemm.MultiplyABt(_a, _b, _m, _n, _k, _c, threads);
                     break;
                 case Product.AtB:
-                    Gemm.MultiplyAtB(_a, _b, _m, _n, _k, _c);
+                    Gemm.MultiplyAtB(_a, _b, _m, _n, _k, _c, threads);
                     break;
                 default:
-                    Gemm.MultiplyAB(_a, _b, _m, _n, _k, _c);
+                    Gemm.MultiplyAB(_a, _b, _m, _n, _k, _c, threads);
                     break;
             }
         }

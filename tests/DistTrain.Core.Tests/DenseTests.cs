@@ -21,8 +21,8 @@ public sealed class DenseTests
         var dB = new float[h];
         var dX = new float[n * d];
 
-        Dense.Forward(x, w, b, n, d, h, y);
-        Dense.Backward(x, w, dY, n, d, h, dW, dB, dX, accumulate: false);
+        Dense.Forward(x, w, b, n, d, h, y, threads: 2);
+        Dense.Backward(x, w, dY, n, d, h, dW, dB, dX, accumulate: false, threads: 2);
 
         for (int s = 0; s < n; s++)
         {
@@ -75,11 +75,11 @@ public sealed class DenseTests
         float[] dY = Random(random, n * h);
         var dW = new float[h * d];
         var dB = new float[h];
-        Dense.Backward(x, w, dY, n, d, h, dW, dB, [], accumulate: false);
+        Dense.Backward(x, w, dY, n, d, h, dW, dB, [], accumulate: false, threads: 2);
         float[] onceW = [.. dW];
         float[] onceB = [.. dB];
 
-        Dense.Backward(x, w, dY, n, d, h, dW, dB, [], accumulate: true);
+        Dense.Backward(x, w, dY, n, d, h, dW, dB, [], accumulate: true, threads: 2);
         for (int i = 0; i < dW.Length; i++)
         {
             Assert.Equal(2 * onceW[i], dW[i], 1e-6);

@@ -1,6 +1,5 @@
 // The production float Network against the double reference (itself finite-difference checked in
 // GradientCheckTests), plus the properties the trainer relies on: sharding, chunking, determinism.
-using DistTrain.Core.Kernels;
 using DistTrain.Core.Tests.Reference;
 using static DistTrain.Core.Tests.Reference.GradientComparison;
 
@@ -35,7 +34,7 @@ public sealed class NetworkGradientTests
         var spec = new NetworkSpec([29, 17, 5], activation, loss);
         const int count = 9;
         const float lambda = 0.05f;
-        var network = new Network(spec, count);
+        var network = new Network(spec, count, threads: 2);
         float[] parameters = SampleData.Parameters(spec, 23);
         byte[] pixels = SampleData.Pixels(spec, count, 24);
         byte[] labels = SampleData.Labels(spec, count, 25);
@@ -59,7 +58,7 @@ public sealed class NetworkGradientTests
     public void Gradient_of_a_batch_equals_the_sum_over_contiguous_shards(ActivationKind activation, LossKind loss)
     {
         var spec = NetworkSpec.Default with { Activation = activation, Loss = loss };
-        var network = new Network(spec, maxBatch: 12);
+        var network = new Network(spec, maxBatch: 12, threads: 2);
         float[] parameters = SampleData.Parameters(spec, 31);
         byte[] pixels = SampleData.Pixels(spec, 12, 32);
         byte[] labels = SampleData.Labels(spec, 12, 33);
@@ -91,8 +90,8 @@ public sealed class NetworkGradientTests
         byte[] pixels = SampleData.Pixels(spec, 23, 42);
         byte[] labels = SampleData.Labels(spec, 23, 43);
 
-        var big = new Network(spec, maxBatch: 23);
-        var small = new Network(spec, maxBatch: 5);
+        var big = new Network(spec, maxBatch: 23, threads: 2);
+        var small = new Network(spec, maxBatch: 5, threads: 2);
         var expected = new float[big.Layout.Count];
         var actual = new float[big.Layout.Count];
         ShardStatistics expectedStatistics = big.ComputeGradient(parameters, pixels, labels, 23, expected);
@@ -110,7 +109,7 @@ public sealed class NetworkGradientTests
     public void Evaluate_reports_exactly_what_ComputeGradient_reports(ActivationKind activation, LossKind loss)
     {
         var spec = new NetworkSpec([64, 32, 10], activation, loss);
-        var network = new Network(spec, maxBatch: 16);
+        var network = new Network(spec, maxBatch: 16, threads: 2);
         float[] parameters = SampleData.Parameters(spec, 51);
         byte[] pixels = SampleData.Pixels(spec, 40, 52);
         byte[] labels = SampleData.Labels(spec, 40, 53);
@@ -133,27 +132,18 @@ public sealed class NetworkGradientTests
         byte[] pixels = SampleData.Pixels(spec, 32, 62);
         byte[] labels = SampleData.Labels(spec, 32, 63);
 
-        int threads = Gemm.MaxThreads;
-        try
+        var results = new List<(float[] Gradient, ShardStatistics Statistics)>();
+        foreach (int threads in new[] { 1, 2, 1 })
         {
-            var results = new List<(float[] Gradient, ShardStatistics Statistics)>();
-            foreach (int maxThreads in new[] { 1, 2, 1 })
-            {
-                Gemm.MaxThreads = maxThreads;
-                var network = new Network(spec, 32);
-                var gradient = new float[network.Layout.Count];
-                ShardStatistics statistics = network.ComputeGradient(parameters, pixels, labels, 32, gradient);
-                results.Add((gradient, statistics));
-            }
-            foreach (var (gradient, statistics) in results.Skip(1))
-            {
-                Assert.Equal(results[0].Statistics, statistics);
-                Assert.True(results[0].Gradient.AsSpan().SequenceEqual(gradient));
-            }
+            var network = new Network(spec, 32, threads);
+            var gradient = new float[network.Layout.Count];
+            ShardStatistics statistics = network.ComputeGradient(parameters, pixels, labels, 32, gradient);
+            results.Add((gradient, statistics));
         }
-        finally
+        foreach (var (gradient, statistics) in results.Skip(1))
         {
-            Gemm.MaxThreads = threads;
+            Assert.Equal(results[0].Statistics, statistics);
+            Assert.True(results[0].Gradient.AsSpan().SequenceEqual(gradient));
         }
     }
 
@@ -161,7 +151,7 @@ public sealed class NetworkGradientTests
     public void Gradient_buffer_is_overwritten_not_added_to()
     {
         var spec = new NetworkSpec([20, 8, 4], ActivationKind.Relu, LossKind.CrossEntropy);
-        var network = new Network(spec, 6);
+        var network = new Network(spec, 6, threads: 2);
         float[] parameters = SampleData.Parameters(spec, 71);
         byte[] pixels = SampleData.Pixels(spec, 6, 72);
         byte[] labels = SampleData.Labels(spec, 6, 73);
@@ -181,7 +171,7 @@ public sealed class NetworkGradientTests
     {
         // Weights ×1000 push the logits to the thousands, where a naive softmax overflows.
         var spec = new NetworkSpec([30, 12, 6], ActivationKind.Relu, LossKind.CrossEntropy);
-        var network = new Network(spec, 8);
+        var network = new Network(spec, 8, threads: 2);
         float[] parameters = SampleData.Parameters(spec, 81);
         GradientMath.Scale(parameters, 1000f);
         byte[] pixels = SampleData.Pixels(spec, 8, 82);
@@ -190,7 +180,7 @@ public sealed class NetworkGradientTests
 
         foreach (LossKind loss in Enum.GetValues<LossKind>())
         {
-            var lossNetwork = new Network(spec with { Loss = loss }, 8);
+            var lossNetwork = new Network(spec with { Loss = loss }, 8, threads: 2);
             ShardStatistics statistics = lossNetwork.ComputeGradient(parameters, pixels, labels, 8, gradient);
             Assert.True(double.IsFinite(statistics.LossSum), $"{loss}: loss {statistics.LossSum}");
             Assert.True(GradientMath.AllFinite(gradient), $"{loss}: gradient not finite");
@@ -201,7 +191,7 @@ public sealed class NetworkGradientTests
     public void Arguments_are_checked()
     {
         var spec = new NetworkSpec([4, 3, 2], ActivationKind.Relu, LossKind.CrossEntropy);
-        var network = new Network(spec, 2);
+        var network = new Network(spec, 2, threads: 2);
         var parameters = new float[network.Layout.Count];
         var gradient = new float[network.Layout.Count];
         var pixels = new byte[8];
@@ -213,7 +203,8 @@ public sealed class NetworkGradientTests
         Assert.Throws<ArgumentException>(() => network.Evaluate(parameters, pixels, new byte[1], 2));
         Assert.Throws<ArgumentOutOfRangeException>(() => network.Evaluate(parameters, pixels, labels, -1));
         Assert.Throws<ArgumentOutOfRangeException>(() => network.Evaluate(parameters, pixels, [0, 2], 2));
-        Assert.Throws<ArgumentOutOfRangeException>(() => new Network(spec, 0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new Network(spec, 0, threads: 2));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new Network(spec, 2, threads: 0));
     }
 
     private static void AssertClose(float[] expected, float[] actual, double relative)
@@ -229,7 +220,7 @@ public sealed class NetworkGradientTests
 
     private static void AssertAgreesWithReference(NetworkSpec spec, int count, int seed)
     {
-        var network = new Network(spec, maxBatch: count);
+        var network = new Network(spec, maxBatch: count, threads: 2);
         float[] parameters = SampleData.Parameters(spec, seed);
         byte[] pixels = SampleData.Pixels(spec, count, seed + 1);
         byte[] labels = SampleData.Labels(spec, count, seed + 2);

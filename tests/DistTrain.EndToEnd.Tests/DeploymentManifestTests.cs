@@ -122,6 +122,31 @@ public sealed partial class DeploymentManifestTests
     }
 
     [Fact]
+    public void ComposeOutputsLandWhereLocalRunsPutThemWrittenByTheCoordinatorsUserNotByAnyone()
+    {
+        var services = Compose()["services"];
+        var coordinator = services["coordinator"];
+        var outputs = services["outputs"];
+
+        // ./runs/latest on the host, as `disttrain run` writes by default, mounted where Training__Out points.
+        var mount = Strings(coordinator["volumes"]).Single();
+        var (source, target) = (DefaultOf(mount[..mount.LastIndexOf(':')]), mount[(mount.LastIndexOf(':') + 1)..]);
+        Assert.Equal("./" + new TrainingOptions().Out, source);
+        Assert.Equal(ServiceEnvironment(coordinator)["Training__Out"], target);
+        Assert.Equal(new[] { mount }, Strings(outputs["volumes"]));
+
+        // The one-shot service hands the folder to the user the coordinator runs as and changes no mode.
+        var user = coordinator["user"].Text!;
+        Assert.Equal(new[] { "chown", user, target }, Strings(outputs["entrypoint"]));
+        Assert.Equal("service_completed_successfully", coordinator["depends_on"]["outputs"]["condition"].Text);
+        Assert.Matches(@"^\$\{DISTTRAIN_UID:-\d+\}:\$\{DISTTRAIN_GID:-\d+\}$", user);
+        Assert.NotEqual("0:0", DefaultOf(user));
+        var text = File.ReadAllText(Path.Combine(Root, "compose.yaml"));
+        Assert.DoesNotContain("chmod", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("777", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void DockerfileRestoresEveryProjectTheCliNeedsBeforeItCopiesTheSources()
     {
         var lines = DockerfileInstructions();

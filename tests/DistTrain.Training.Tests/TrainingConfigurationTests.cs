@@ -34,6 +34,7 @@ public class TrainingConfigurationTests
     [InlineData("momentum", "1.5", "--momentum")]
     [InlineData("wd", "-0.1", "--weight-decay")]
     [InlineData("wire", "fp8", "--wire-precision")]
+    [InlineData("threads", "-1", "--threads")]
     public void A_bad_option_is_refused_naming_the_option(string field, string value, string option)
     {
         var o = new TrainingOptions();
@@ -52,9 +53,21 @@ public class TrainingConfigurationTests
             case "momentum": o.Momentum = float.Parse(value, System.Globalization.CultureInfo.InvariantCulture); break;
             case "wd": o.WeightDecay = float.Parse(value, System.Globalization.CultureInfo.InvariantCulture); break;
             case "wire": o.WirePrecision = value; break;
+            case "threads": o.Threads = int.Parse(value, System.Globalization.CultureInfo.InvariantCulture); break;
         }
         var e = Assert.Throws<OptionsException>(() => TrainingConfiguration.From(o));
         Assert.StartsWith(option + ":", e.Message);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(5)]
+    public void Threads_0_means_every_core_and_any_other_count_is_kept(int threads)
+    {
+        var config = TrainingConfiguration.From(new TrainingOptions { Threads = threads });
+        Assert.Equal(threads == 0 ? Environment.ProcessorCount : threads, config.Threads);
+        Assert.Equal(TrainingConfiguration.From(new TrainingOptions()).Fingerprint(), config.Fingerprint());
     }
 
     [Fact]

@@ -25,7 +25,7 @@ public sealed class TrainingLoopTests : IDisposable
 
     private async Task<RunResult> Train(TrainingConfiguration config, IShardExecutor? executor = null, CancellationToken stop = default)
     {
-        await using var local = new LocalShardExecutor(config.Network, TrainingLoop.MaxShardSamples(config));
+        await using var local = new LocalShardExecutor(config.Network, TrainingLoop.MaxShardSamples(config), config.Threads);
         return await new TrainingLoop(config, data, executor ?? local, NullLogger.Instance).RunAsync(stop);
     }
 
@@ -60,7 +60,7 @@ public sealed class TrainingLoopTests : IDisposable
 
         using var stop = new CancellationTokenSource();
         var config = Config("interrupted", checkpointEvery: 5);
-        await using (var local = new LocalShardExecutor(config.Network, TrainingLoop.MaxShardSamples(config)))
+        await using (var local = new LocalShardExecutor(config.Network, TrainingLoop.MaxShardSamples(config), config.Threads))
         {
             var stopping = new StopAfter(local, calls: 21, stop);
             var first = await new TrainingLoop(config, data, stopping, NullLogger.Instance).RunAsync(stop.Token);
@@ -126,7 +126,7 @@ public sealed class TrainingLoopTests : IDisposable
         {
             var plan = ShardPlan.Cut(96, s);
             var outcomes = plan.Select(_ => new ShardOutcome(layout.Count)).ToArray();
-            await using var executor = new LocalShardExecutor(config.Network, 96);
+            await using var executor = new LocalShardExecutor(config.Network, 96, threads: 2);
             await executor.ComputeGradientsAsync(new ModelVersion(0, parameters), batch, plan, outcomes, default);
             var sum = outcomes[0].Gradient.ToArray();
             foreach (var o in outcomes.Skip(1))
@@ -145,6 +145,69 @@ public sealed class TrainingLoopTests : IDisposable
             norm = Math.Max(norm, Math.Abs(whole[i]));
         }
         Assert.True(diff <= 1e-5 * norm, $"max difference {diff:E3} against max magnitude {norm:E3}");
+    }
+
+    [Fact]
+    public async Task A_fresh_run_removes_the_outputs_of_an_earlier_run_before_it_writes()
+    {
+        var config = Config("reused", checkpointEvery: 5);
+        var outDir = Directory.CreateDirectory(config.OutputDirectory).FullName;
+        foreach (var name in RunOutputs.FileNames)
+        {
+            File.WriteAllText(Path.Combine(outDir, name), "from an earlier run");
+        }
+        File.WriteAllText(Path.Combine(outDir, "notes.txt"), "the user's own file");
+
+        // Stopped in its first epoch: a new checkpoint, but no epoch files or summary of its own yet.
+        using var stop = new CancellationTokenSource();
+        var logger = new RecordingLogger();
+        await using (var local = new LocalShardExecutor(config.Network, TrainingLoop.MaxShardSamples(config), config.Threads))
+        {
+            var result = await new TrainingLoop(config, data, new StopAfter(local, calls: 7, stop), logger).RunAsync(stop.Token);
+            Assert.False(result.Completed);
+        }
+
+        Assert.False(File.Exists(Path.Combine(outDir, RunSummary.FileName)), "the earlier run's summary.json is still there");
+        Assert.False(File.Exists(Path.Combine(outDir, MetricsCsv.FileName)), "the earlier run's metrics.csv is still there");
+        Assert.False(File.Exists(Path.Combine(outDir, LearningCurveSvg.FileName)), "the earlier run's learning-curves.svg is still there");
+        Assert.Equal("the user's own file", File.ReadAllText(Path.Combine(outDir, "notes.txt")));
+        Assert.Contains(logger.Lines, l => l.Contains("removed metrics.csv, learning-curves.svg, summary.json, checkpoint.bin", StringComparison.Ordinal));
+        // The checkpoint there now is this run's: it resumes to the bits of an uninterrupted run.
+        var resumed = await Train(Config("reused", resume: true));
+        Assert.Equal((await Train(Config("whole"))).Summary!.WeightsSha256, resumed.Summary!.WeightsSha256);
+    }
+
+    [Fact]
+    public async Task A_resumed_run_keeps_the_outputs_it_continues()
+    {
+        using var stop = new CancellationTokenSource();
+        var config = Config("kept", checkpointEvery: 5);
+        await using (var local = new LocalShardExecutor(config.Network, TrainingLoop.MaxShardSamples(config), config.Threads))
+        {
+            // Past the first epoch (16 iterations), so metrics.csv exists.
+            await new TrainingLoop(config, data, new StopAfter(local, calls: 20, stop), NullLogger.Instance).RunAsync(stop.Token);
+        }
+        var metrics = Path.Combine(config.OutputDirectory, MetricsCsv.FileName);
+        Assert.Equal(2, File.ReadAllLines(metrics).Length);
+
+        var resumed = await Train(Config("kept", resume: true));
+
+        Assert.True(resumed.Completed);
+        Assert.Equal(4, File.ReadAllLines(metrics).Length);
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    public async Task The_loop_steps_on_the_thread_count_it_was_given(int threads)
+    {
+        var config = Config("threads") with { Epochs = 1, Threads = threads };
+        var logger = new RecordingLogger();
+        await using var local = new LocalShardExecutor(config.Network, TrainingLoop.MaxShardSamples(config), config.Threads);
+
+        await new TrainingLoop(config, data, local, logger).RunAsync(default);
+
+        Assert.Contains(logger.Lines, l => l.EndsWith($"optimizer step on {threads} threads", StringComparison.Ordinal));
     }
 
     /// <summary>Passes calls through and requests a stop after a number of them, like a SIGTERM mid-run.</summary>

@@ -29,6 +29,11 @@ public static class CommandErrors
             Console.Error.WriteLine("stopped");
             return ExitCodes.Success;
         }
+        catch (Exception e) when (PortInUse.IsCause(e))
+        {
+            Console.Error.WriteLine($"error: {e.Message.TrimEnd('.')} (another process holds that port: stop it, or choose another port with --listen)");
+            return ExitCodes.BadInput;
+        }
         catch (Exception e)
         {
             Console.Error.WriteLine($"error: {e.Message}");

@@ -12,7 +12,7 @@ public static class CoordinatorCommand
     public static Command Create()
     {
         var defaults = new CoordinatorOptions();
-        var training = new TrainingOptionSet("Shards per mini-batch (default: --min-workers); fixes the arithmetic, whatever the number of workers")
+        var training = new TrainingOptionSet("Shards per mini-batch; fixes the arithmetic, whatever the number of workers", "--min-workers")
             .With("--wire-precision", "fp32 or bf16 (halves the traffic; weights then differ from train's)", new TrainingOptions().WirePrecision, (o, v) => o.WirePrecision = v);
         var listen = new Option<string?>("--listen") { Description = $"Address to serve on [default: {defaults.Listen}]" };
         var minWorkers = new Option<int?>("--min-workers") { Description = $"Workers to wait for before training [default: {defaults.MinWorkers}]" };
@@ -38,6 +38,7 @@ public static class CoordinatorCommand
             coordinator.TaskTimeoutSeconds = parse.GetValue(taskTimeout) ?? coordinator.TaskTimeoutSeconds;
             coordinator.HeartbeatTimeoutSeconds = parse.GetValue(heartbeatTimeout) ?? coordinator.HeartbeatTimeoutSeconds;
             coordinator.Speculate = parse.GetValue(speculate) ?? coordinator.Speculate;
+            ServerAddress.ToListen("--listen", coordinator.Listen, "http://0.0.0.0:50051");
             var config = TrainingConfiguration.From(training.Resolve(parse, configuration), defaultShards: coordinator.MinWorkers);
             using var loggers = CliHost.CreateLoggerFactory(parse.GetValue(logFormat) ?? configuration["Logging:Format"]);
             await CoordinatorRunner.RunAsync(config, coordinator, transport.Create(parse, configuration), security.ServerOptions(parse, configuration), loggers, cancellationToken);

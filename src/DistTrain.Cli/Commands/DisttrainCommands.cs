@@ -7,7 +7,7 @@ public static class DisttrainCommands
 {
     public static async Task<int> InvokeAsync(string[] args)
     {
-        var root = new RootCommand("DistTrain: synchronous data-parallel MLP training on MNIST, in one process or over gRPC workers.")
+        var root = new RootCommand("DistTrain: synchronous data-parallel MLP training on MNIST, in one process or over gRPC workers.\n\n" + ExitCodes.Legend)
         {
             FetchDataCommand.Create(),
             TrainCommand.Create(),
@@ -19,9 +19,9 @@ public static class DisttrainCommands
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
         {
-            foreach (var error in parse.Errors)
+            foreach (var line in ParseErrorReport.Lines(parse))
             {
-                Console.Error.WriteLine($"error: {error.Message}");
+                Console.Error.WriteLine($"error: {line}");
             }
             Console.Error.WriteLine("Run 'disttrain --help' (or 'disttrain COMMAND --help') for the options.");
             return ExitCodes.BadInput;

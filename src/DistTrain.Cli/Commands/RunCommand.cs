@@ -3,7 +3,9 @@ using System.Net;
 using System.Net.Sockets;
 using DistTrain.Cli.Hosting;
 using DistTrain.Data;
+using DistTrain.Training.Checkpoints;
 using DistTrain.Training.Configuration;
+using DistTrain.Training.Outputs;
 using DistTrain.Transport;
 using Microsoft.Extensions.Logging;
 
@@ -20,7 +22,7 @@ public static class RunCommand
     public static Command Create()
     {
         var workers = new Option<int>("--workers") { Description = "Worker processes to start", DefaultValueFactory = _ => 2 };
-        var training = new TrainingOptionSet("Shards per mini-batch [default: --workers]; the same shards give the same bits with any worker count")
+        var training = new TrainingOptionSet("Shards per mini-batch; the same shards give the same bits with any worker count", "--workers")
             .With("--wire-precision", "fp32 or bf16 (halves the traffic; weights then differ from train's)", new TrainingOptions().WirePrecision, (o, v) => o.WirePrecision = v);
         var logFormat = DisttrainCommands.LogFormatOption();
         var transport = new TransportOption();
@@ -37,6 +39,11 @@ public static class RunCommand
             var configuration = CliHost.BuildConfiguration();
             var resolved = training.Resolve(parse, configuration);
             var config = TrainingConfiguration.From(resolved, defaultShards: count);
+            if (config.Resume)
+            {
+                // Refused here, before a coordinator and workers start only to be told so.
+                CheckpointFile.Verify(new RunOutputs(config.OutputDirectory).CheckpointPath, config.Fingerprint());
+            }
             var format = parse.GetValue(logFormat) ?? configuration["Logging:Format"];
             using var loggers = CliHost.CreateLoggerFactory(format);
             var logger = loggers.CreateLogger("run");

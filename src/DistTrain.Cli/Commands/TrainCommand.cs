@@ -1,6 +1,5 @@
 using System.CommandLine;
 using DistTrain.Cli.Hosting;
-using DistTrain.Core.Kernels;
 using DistTrain.Training.Configuration;
 using DistTrain.Training.Loop;
 using Microsoft.Extensions.Logging;
@@ -12,7 +11,7 @@ public static class TrainCommand
 {
     public static Command Create()
     {
-        var options = new TrainingOptionSet("Shards per mini-batch; the gradient is the sum of the shard sums in shard order, as with that many workers");
+        var options = new TrainingOptionSet("Shards per mini-batch; the gradient is the sum of the shard sums in shard order, as with that many workers", "1");
         var logFormat = DisttrainCommands.LogFormatOption();
         var command = new Command("train", "Train in this process (no network): the reference run");
         options.AddTo(command);
@@ -20,15 +19,13 @@ public static class TrainCommand
         command.SetAction((parse, cancellationToken) => CommandErrors.Guard(async () =>
         {
             var configuration = CliHost.BuildConfiguration();
-            var resolved = options.Resolve(parse, configuration);
-            var config = TrainingConfiguration.From(resolved);
+            var config = TrainingConfiguration.From(options.Resolve(parse, configuration));
             using var loggers = CliHost.CreateLoggerFactory(parse.GetValue(logFormat) ?? configuration["Logging:Format"]);
             var logger = loggers.CreateLogger("train");
-            Gemm.MaxThreads = resolved.Threads > 0 ? resolved.Threads : Environment.ProcessorCount;
-            logger.LogInformation("Training in one process: {Configuration}, threads={Threads}, out={Out}", config.Describe(), Gemm.MaxThreads, Path.GetFullPath(config.OutputDirectory));
+            logger.LogInformation("Training in one process: {Configuration}, threads={Threads}, out={Out}", config.Describe(), config.Threads, Path.GetFullPath(config.OutputDirectory));
 
             var data = await DatasetSource.LoadAsync(config, logger, cancellationToken);
-            await using var executor = new LocalShardExecutor(config.Network, TrainingLoop.MaxShardSamples(config));
+            await using var executor = new LocalShardExecutor(config.Network, TrainingLoop.MaxShardSamples(config), config.Threads);
             await new TrainingLoop(config, data, executor, logger).RunAsync(cancellationToken);
             return ExitCodes.Success;
         }));

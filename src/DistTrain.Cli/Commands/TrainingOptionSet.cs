@@ -14,7 +14,9 @@ public sealed class TrainingOptionSet
     private readonly List<(Option Option, Action<ParseResult, TrainingOptions> Apply)> bindings = [];
     private static readonly TrainingOptions Defaults = new();
 
-    public TrainingOptionSet(string shardsHelp)
+    /// <param name="shardsHelp">What --shards means in this command.</param>
+    /// <param name="shardsDefault">The shard count when --shards is not given, as help shows it ("1", "--workers").</param>
+    public TrainingOptionSet(string shardsHelp, string shardsDefault)
     {
         Add("--dataset", "Dataset: mnist or fashion-mnist", Defaults.Dataset, (o, v) => o.Dataset = v);
         Add("--data-dir", "Folder holding the dataset (DIR/mnist, DIR/fashion-mnist)", Defaults.DataDir, (o, v) => o.DataDir = v);
@@ -31,7 +33,9 @@ public sealed class TrainingOptionSet
         Add("--seed", "Seed of initialisation and shuffling", Defaults.Seed, (o, v) => o.Seed = v);
         Add("--out", "Output folder: metrics.csv, learning-curves.svg, checkpoint.bin, summary.json", Defaults.Out, (o, v) => o.Out = v);
         Add("--resume", "Continue from the checkpoint in --out", Defaults.Resume, (o, v) => o.Resume = v);
-        Add("--shards", shardsHelp, Defaults.Shards, (o, v) => o.Shards = v);
+        // No default value of its own: 0 would be shown, while the real default is the command's.
+        var shards = new Option<int>("--shards") { Description = $"{shardsHelp} [default: {shardsDefault}]" };
+        bindings.Add((shards, (parse, options) => options.Shards = parse.GetValue(shards)));
         Add("--checkpoint-every", "Iterations between checkpoints (one is also written at each epoch end)", Defaults.CheckpointEvery, (o, v) => o.CheckpointEvery = v);
         Add("--threads", "Compute threads of this process (0 = all cores)", Defaults.Threads, (o, v) => o.Threads = v);
     }

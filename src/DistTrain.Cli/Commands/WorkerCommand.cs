@@ -1,6 +1,5 @@
 using System.CommandLine;
 using DistTrain.Cli.Hosting;
-using DistTrain.Core.Kernels;
 using DistTrain.Training.Configuration;
 using DistTrain.Training.Distributed;
 using DistTrain.Transport;
@@ -43,23 +42,16 @@ public static class WorkerCommand
                 throw new OptionsException($"--give-up-after: {options.GiveUpAfterSeconds} must be 0 (keep waiting) or a positive number of seconds");
             }
             var grpc = transport.Create(parse, configuration);
-            if (!Uri.TryCreate(options.Coordinator, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
-            {
-                throw new OptionsException($"--coordinator: '{options.Coordinator}' is not an http:// or https:// address, e.g. --coordinator http://127.0.0.1:50051");
-            }
-            if (options.Threads < 0)
-            {
-                throw new OptionsException($"--threads: {options.Threads} must be 0 (all cores) or more");
-            }
-            Gemm.MaxThreads = options.Threads > 0 ? options.Threads : Environment.ProcessorCount;
+            ServerAddress.ToConnect("--coordinator", options.Coordinator, "http://127.0.0.1:50051");
+            options.Threads = ComputeThreads.Resolve(options.Threads);
             using var loggers = CliHost.CreateLoggerFactory(parse.GetValue(logFormat) ?? configuration["Logging:Format"]);
             var logger = loggers.CreateLogger("worker");
 
             var health = security.ServerOptions(parse, configuration);
-            health.ListenUrl = parse.GetValue(listen) ?? configuration["Worker:Listen"] ?? "http://127.0.0.1:0";
+            health.ListenUrl = ServerAddress.ToListen("--listen", parse.GetValue(listen) ?? configuration["Worker:Listen"] ?? "http://127.0.0.1:0", "http://127.0.0.1:50052");
             await using var server = await grpc.StartServerAsync(health, [], loggers, cancellationToken);
             logger.LogInformation("Worker {Name} ({Threads} threads, {Transport} transport) health endpoint on {Address}; joining {Coordinator}",
-                options.Name, Gemm.MaxThreads, TransportKinds.Name(grpc.Kind), server.Address, options.Coordinator);
+                options.Name, options.Threads, TransportKinds.Name(grpc.Kind), server.Address, options.Coordinator);
             var runner = new WorkerRunner(options, grpc, security.ChannelOptions(parse, configuration, MaxMessageBytes), logger);
             var exit = await runner.RunAsync(cancellationToken);
             await server.StopAsync(TimeSpan.FromSeconds(1));

@@ -12,33 +12,29 @@ public static unsafe class Gemm
     // Below this many flops per share, splitting costs more than it saves even with a worker already spinning.
     private const double MinFlopsPerShare = 1e5;
 
-    /// <summary>Threads the kernels may use; 1 keeps everything on the calling thread.</summary>
-    public static int MaxThreads
-    {
-        get => s_maxThreads;
-        set
-        {
-            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1);
-            s_maxThreads = value;
-        }
-    }
-
-    private static int s_maxThreads = Environment.ProcessorCount;
-
     /// <summary>The instruction set the kernels use on this machine.</summary>
     public static GemmInstructionSet InstructionSet { get; } = DetectInstructionSet();
 
-    /// <summary>C[M×N] (+)= A[M×K] · B[N×K]ᵀ. The forward product Y = X·Wᵀ.</summary>
-    public static void MultiplyABt(ReadOnlySpan<float> a, ReadOnlySpan<float> b, int m, int n, int k, Span<float> c, bool accumulate = false)
-        => MultiplyABt(a, b, m, n, k, c, accumulate, MaxThreads, InstructionSet);
+    /// <summary>C[M×N] (+)= A[M×K] · B[N×K]ᵀ. The forward product Y = X·Wᵀ. Runs on up to <paramref name="threads"/> threads; the bits do not depend on it.</summary>
+    public static void MultiplyABt(ReadOnlySpan<float> a, ReadOnlySpan<float> b, int m, int n, int k, Span<float> c, int threads, bool accumulate = false)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(threads, 1);
+        MultiplyABt(a, b, m, n, k, c, accumulate, threads, InstructionSet);
+    }
 
-    /// <summary>C[M×N] (+)= A[K×M]ᵀ · B[K×N]. The weight gradient dW = dYᵀ·X.</summary>
-    public static void MultiplyAtB(ReadOnlySpan<float> a, ReadOnlySpan<float> b, int m, int n, int k, Span<float> c, bool accumulate = false)
-        => MultiplyAtB(a, b, m, n, k, c, accumulate, MaxThreads, InstructionSet);
+    /// <summary>C[M×N] (+)= A[K×M]ᵀ · B[K×N]. The weight gradient dW = dYᵀ·X. Runs on up to <paramref name="threads"/> threads; the bits do not depend on it.</summary>
+    public static void MultiplyAtB(ReadOnlySpan<float> a, ReadOnlySpan<float> b, int m, int n, int k, Span<float> c, int threads, bool accumulate = false)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(threads, 1);
+        MultiplyAtB(a, b, m, n, k, c, accumulate, threads, InstructionSet);
+    }
 
-    /// <summary>C[M×N] (+)= A[M×K] · B[K×N]. The input gradient dX = dY·W.</summary>
-    public static void MultiplyAB(ReadOnlySpan<float> a, ReadOnlySpan<float> b, int m, int n, int k, Span<float> c, bool accumulate = false)
-        => MultiplyAB(a, b, m, n, k, c, accumulate, MaxThreads, InstructionSet);
+    /// <summary>C[M×N] (+)= A[M×K] · B[K×N]. The input gradient dX = dY·W. Runs on up to <paramref name="threads"/> threads; the bits do not depend on it.</summary>
+    public static void MultiplyAB(ReadOnlySpan<float> a, ReadOnlySpan<float> b, int m, int n, int k, Span<float> c, int threads, bool accumulate = false)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(threads, 1);
+        MultiplyAB(a, b, m, n, k, c, accumulate, threads, InstructionSet);
+    }
 
     internal static void MultiplyABt(ReadOnlySpan<float> a, ReadOnlySpan<float> b, int m, int n, int k, Span<float> c, bool accumulate, int maxThreads, GemmInstructionSet instructionSet)
     {

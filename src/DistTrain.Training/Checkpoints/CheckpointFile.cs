@@ -63,38 +63,21 @@ public static class CheckpointFile
         File.Move(temporary, path, overwrite: true);
     }
 
+    /// <summary>
+    /// Checks, without reading the state, that the checkpoint at <paramref name="path"/> exists, is
+    /// intact and was written by the configuration of <paramref name="fingerprint"/>; throws
+    /// <see cref="CheckpointException"/> saying what is wrong otherwise. Lets a command refuse a
+    /// --resume before it starts anything.
+    /// </summary>
+    public static void Verify(string path, string fingerprint)
+    {
+        using var r = OpenBody(path, fingerprint);
+    }
+
     /// <summary>Reads a checkpoint into <paramref name="state"/>, refusing one of another configuration.</summary>
     public static void Read(string path, string fingerprint, TrainingState state)
     {
-        if (!File.Exists(path))
-        {
-            throw new CheckpointException($"{path}: no checkpoint to resume from; start without --resume");
-        }
-        var bytes = File.ReadAllBytes(path);
-        if (bytes.Length < Magic.Length + 32 || !bytes.AsSpan(0, Magic.Length).SequenceEqual(Magic))
-        {
-            throw new CheckpointException($"{path}: not a DistTrain checkpoint");
-        }
-        var body = bytes.AsSpan(0, bytes.Length - 32);
-        if (!SHA256.HashData(body).AsSpan().SequenceEqual(bytes.AsSpan(bytes.Length - 32)))
-        {
-            throw new CheckpointException($"{path}: checksum mismatch, the file is damaged; delete it to start over");
-        }
-        using var r = new BinaryReader(new MemoryStream(bytes, 0, body.Length), Encoding.UTF8);
-        r.ReadBytes(Magic.Length);
-        var version = r.ReadInt32();
-        if (version != FormatVersion)
-        {
-            throw new CheckpointException($"{path}: checkpoint format {version} is not supported (expected {FormatVersion})");
-        }
-        var saved = r.ReadString();
-        if (saved != fingerprint)
-        {
-            throw new CheckpointException(
-                $"{path}: the checkpoint was written by a different configuration and cannot be resumed with this one.\n" +
-                $"  checkpoint: {saved}\n  this run:   {fingerprint}\n" +
-                "Resume with the checkpoint's options, or choose another --out.");
-        }
+        using var r = OpenBody(path, fingerprint);
         state.Epoch = r.ReadInt32();
         state.Iteration = r.ReadInt32();
         state.Version = r.ReadInt64();
@@ -121,6 +104,41 @@ public static class CheckpointFile
         }
         var steps = r.ReadInt64();
         state.Optimizer.Restore(ReadFloats(r), steps);
+    }
+
+    /// <summary>The checkpoint's body after every check up to the configuration, positioned at the state.</summary>
+    private static BinaryReader OpenBody(string path, string fingerprint)
+    {
+        if (!File.Exists(path))
+        {
+            throw new CheckpointException($"{path}: no checkpoint to resume from; start without --resume");
+        }
+        var bytes = File.ReadAllBytes(path);
+        if (bytes.Length < Magic.Length + 32 || !bytes.AsSpan(0, Magic.Length).SequenceEqual(Magic))
+        {
+            throw new CheckpointException($"{path}: not a DistTrain checkpoint");
+        }
+        var body = bytes.AsSpan(0, bytes.Length - 32);
+        if (!SHA256.HashData(body).AsSpan().SequenceEqual(bytes.AsSpan(bytes.Length - 32)))
+        {
+            throw new CheckpointException($"{path}: checksum mismatch, the file is damaged; delete it to start over");
+        }
+        var r = new BinaryReader(new MemoryStream(bytes, 0, body.Length), Encoding.UTF8);
+        r.ReadBytes(Magic.Length);
+        var version = r.ReadInt32();
+        if (version != FormatVersion)
+        {
+            throw new CheckpointException($"{path}: checkpoint format {version} is not supported (expected {FormatVersion})");
+        }
+        var saved = r.ReadString();
+        if (saved != fingerprint)
+        {
+            throw new CheckpointException(
+                $"{path}: the checkpoint was written by a different configuration and cannot be resumed with this one.\n" +
+                $"  checkpoint: {saved}\n  this run:   {fingerprint}\n" +
+                "Resume with the checkpoint's options, or choose another --out.");
+        }
+        return r;
     }
 
     private static void WriteFloats(BinaryWriter w, ReadOnlySpan<float> values)

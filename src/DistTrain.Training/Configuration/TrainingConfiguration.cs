@@ -27,6 +27,9 @@ public sealed record TrainingConfiguration(
     public const int InputSize = 784;
     public const int Classes = 10;
 
+    /// <summary>Compute threads of this process (never 0: --threads 0 is resolved to the core count). Changes no bit.</summary>
+    public int Threads { get; init; } = 1;
+
     /// <summary>Validates every option; the first problem found is reported naming its option.</summary>
     public static TrainingConfiguration From(TrainingOptions o, int defaultShards = 1)
     {
@@ -42,6 +45,7 @@ public sealed record TrainingConfiguration(
         Require(float.IsFinite(o.WeightDecay) && o.WeightDecay >= 0, "--weight-decay", o.WeightDecay, "must be zero or positive");
         Require(o.CheckpointEvery >= 1, "--checkpoint-every", o.CheckpointEvery, "must be at least 1");
         Require(o.Shards >= 0, "--shards", o.Shards, "must be at least 1");
+        var threads = ComputeThreads.Resolve(o.Threads);
         var shards = o.Shards == 0 ? defaultShards : o.Shards;
         Require(shards <= o.BatchSize, "--shards", shards, $"must not exceed --batch-size ({o.BatchSize}): every shard needs a sample");
         if (string.IsNullOrWhiteSpace(o.Out))
@@ -87,7 +91,8 @@ public sealed record TrainingConfiguration(
         return new TrainingConfiguration(
             dataset, o.DataDir, o.Epochs, o.BatchSize, o.Lr, o.Momentum, optimizer, schedule,
             new NetworkSpec(layers, activation, loss), o.WeightDecay, o.Seed, o.Out, o.Resume, shards,
-            o.CheckpointEvery, wire);
+            o.CheckpointEvery, wire)
+        { Threads = threads };
     }
 
     /// <summary>Checks that need the dataset: a batch must fit in the training set.</summary>

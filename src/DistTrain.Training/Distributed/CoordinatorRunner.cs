@@ -48,8 +48,8 @@ public static class CoordinatorRunner
         server.MaxReceiveMessageSize = Math.Max(server.MaxReceiveMessageSize, needed);
         server.MaxSendMessageSize = Math.Max(server.MaxSendMessageSize, needed);
         await using var host = await transport.StartServerAsync(server, [trainer.Definition], loggers, stopping);
-        logger.LogInformation("Coordinator listening on {Address} ({Transport} transport); {Configuration}; min workers {MinWorkers}, out {Out}",
-            host.Address, TransportKinds.Name(transport.Kind), config.Describe(), coordinator.MinWorkers, Path.GetFullPath(config.OutputDirectory));
+        logger.LogInformation("Coordinator listening on {Address} ({Transport} transport); {Configuration}; min workers {MinWorkers}, {Threads} compute threads, out {Out}",
+            host.Address, TransportKinds.Name(transport.Kind), config.Describe(), coordinator.MinWorkers, config.Threads, Path.GetFullPath(config.OutputDirectory));
 
         RunResult result;
         try

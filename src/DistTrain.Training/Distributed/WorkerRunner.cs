@@ -16,6 +16,9 @@ namespace DistTrain.Training.Distributed;
 /// </summary>
 public sealed class WorkerRunner(WorkerOptions options, IGrpcTransport transport, GrpcClientOptions channelOptions, ILogger logger)
 {
+    /// <summary>The exit code when --give-up-after ran out: nothing answered at the coordinator's address.</summary>
+    public const int CoordinatorUnreachable = 4;
+
     /// <summary>How often a worker that is still waiting for its coordinator says so.</summary>
     private static readonly TimeSpan WaitingReminder = TimeSpan.FromSeconds(60);
 
@@ -23,7 +26,7 @@ public sealed class WorkerRunner(WorkerOptions options, IGrpcTransport transport
     public async Task<int> RunAsync(CancellationToken stopping)
     {
         var retry = TimeSpan.FromSeconds(Math.Max(0.1, options.RetrySeconds));
-        var giveUpAfter = options.GiveUpAfterSeconds > 0 ? TimeSpan.FromSeconds(options.GiveUpAfterSeconds) : Timeout.InfiniteTimeSpan;
+        var giveUpAfter = options.GiveUpAfterSeconds > 0 ? TimeSpan.FromSeconds(options.GiveUpAfterSeconds) : TimeSpan.MaxValue;
         // Time since the coordinator was last reachable; null while it is.
         System.Diagnostics.Stopwatch? waiting = null;
         var lastReminder = TimeSpan.Zero;
@@ -89,7 +92,7 @@ public sealed class WorkerRunner(WorkerOptions options, IGrpcTransport transport
                 {
                     logger.LogError("Gave up: the coordinator at {Coordinator} was not reachable for {Seconds:0} s (--give-up-after); last error: {Reason}",
                         options.Coordinator, waiting.Elapsed.TotalSeconds, Reason(e));
-                    return 1;
+                    return CoordinatorUnreachable;
                 }
             }
             catch (Exception e) when (stopping.IsCancellationRequested && e is OperationCanceledException or RpcException or IOException or ObjectDisposedException)
@@ -209,7 +212,7 @@ public sealed class WorkerRunner(WorkerOptions options, IGrpcTransport transport
             }
             if (network is null || network.MaxBatch < count)
             {
-                network = new Network(spec, count);
+                network = new Network(spec, count, ComputeThreads.Resolve(options.Threads));
             }
             fault?.BeforeCompute();
             var clock = Stopwatch.StartNew();

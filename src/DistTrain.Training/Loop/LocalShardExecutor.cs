@@ -3,10 +3,10 @@ using DistTrain.Data;
 
 namespace DistTrain.Training.Loop;
 
-/// <summary>Computes every shard in this process, one after another, each with all cores.</summary>
-public sealed class LocalShardExecutor(NetworkSpec spec, int maxShardSize) : IShardExecutor
+/// <summary>Computes every shard in this process, one after another, each on <paramref name="threads"/> threads.</summary>
+public sealed class LocalShardExecutor(NetworkSpec spec, int maxShardSize, int threads) : IShardExecutor
 {
-    private readonly Network network = new(spec, maxShardSize);
+    private readonly Network network = new(spec, maxShardSize, threads);
 
     public int Workers => 1;
 

@@ -20,22 +20,25 @@ public sealed class ParameterUpdate(TrainingConfiguration config, ParameterLayou
 
     public IOptimizer Optimizer => optimizer;
 
+    /// <summary>Threads the blocks of a step run on: the configuration's compute threads.</summary>
+    public int Threads => config.Threads;
+
     /// <summary>Learning rate at a global iteration (counted from 0 over the whole run).</summary>
     public float RateAt(long iteration) => LearningRateSchedule.Rate(config.Schedule, config.LearningRate, iteration, totalIterations);
 
     /// <summary>
     /// Applies the step for the shards' gradient sums, added in shard order (((g0 + g1) + g2) + ...),
     /// never arrival order. <paramref name="gradient"/> is scratch space that ends up holding g.
-    /// Nothing is changed when g is not finite. Blocks run on up to <paramref name="threads"/>
+    /// Nothing is changed when g is not finite. Blocks run on up to <see cref="Threads"/>
     /// threads; each block's arithmetic is the same whichever thread runs it.
     /// </summary>
-    public void Apply(float[] parameters, IReadOnlyList<ShardOutcome> shards, float[] gradient, long iteration, int threads = 1)
+    public void Apply(float[] parameters, IReadOnlyList<ShardOutcome> shards, float[] gradient, long iteration)
     {
         if (parameters.Length != layout.Count || gradient.Length != layout.Count)
         {
             throw new ArgumentException($"The network has {layout.Count} parameters; got {parameters.Length} parameters and {gradient.Length} gradient values.");
         }
-        var parallel = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, threads) };
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = Threads };
         var finite = true;
         ForEachBlock(parallel, (start, length) =>
         {

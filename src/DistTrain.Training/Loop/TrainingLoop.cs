@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using DistTrain.Core;
-using DistTrain.Core.Kernels;
 using DistTrain.Data;
 using DistTrain.Training.Checkpoints;
 using DistTrain.Training.Configuration;
@@ -45,11 +44,20 @@ public sealed class TrainingLoop(TrainingConfiguration config, Dataset data, ISh
         }
         else
         {
+            // A fresh run: files of an earlier run in --out would otherwise sit beside the new ones.
+            var removed = outputs.RemoveEarlierRun();
+            if (removed.Count > 0)
+            {
+                logger.LogWarning("Fresh run (no --resume): removed {Files} of an earlier run from {OutputDirectory}",
+                    string.Join(", ", removed), outputs.Directory);
+            }
             Initializer.Initialize(config.Network, state.Parameters, config.Seed);
         }
 
         var perEpoch = MiniBatches.PerEpoch(data.Train.Count, config.BatchSize);
         var update = new ParameterUpdate(config, layout, state.Optimizer, (long)perEpoch * config.Epochs);
+        logger.LogInformation("Training {Epochs} epochs of {Iterations} iterations, {Shards} shards each; optimizer step on {Threads} threads",
+            config.Epochs, perEpoch, config.Shards, update.Threads);
         var shards = ShardPlan.Cut(config.BatchSize, config.Shards);
         var outcomes = Enumerable.Range(0, shards.Length).Select(_ => new ShardOutcome(layout.Count)).ToArray();
         var gradient = new float[layout.Count];
@@ -87,7 +95,7 @@ public sealed class TrainingLoop(TrainingConfiguration config, Dataset data, ISh
                 }
 
                 var globalIteration = (long)(state.Epoch - 1) * perEpoch + state.Iteration;
-                update.Apply(state.Parameters, outcomes, gradient, globalIteration, Gemm.MaxThreads);
+                update.Apply(state.Parameters, outcomes, gradient, globalIteration);
                 foreach (var outcome in outcomes)
                 {
                     outcome.Release();

@@ -43,9 +43,12 @@ public sealed class GemmContractTests
         Assert.Throws<ArgumentOutOfRangeException>(() => GemmProducts.Public(product, new float[6], new float[6], -1, 2, 3, new float[4], false));
     }
 
-    [Fact]
-    public void MaxThreads_below_one_is_rejected()
+    [Theory]
+    [InlineData(GemmProduct.ABt)]
+    [InlineData(GemmProduct.AtB)]
+    [InlineData(GemmProduct.AB)]
+    public void A_thread_count_below_one_is_rejected(GemmProduct product)
     {
-        Assert.Throws<ArgumentOutOfRangeException>(() => Gemm.MaxThreads = 0);
+        Assert.Throws<ArgumentOutOfRangeException>(() => GemmProducts.Public(product, new float[6], new float[6], 2, 2, 3, new float[4], false, threads: 0));
     }
 }

@@ -66,18 +66,18 @@ internal static class GemmProducts
         }
     }
 
-    public static void Public(GemmProduct product, float[] a, float[] b, int m, int n, int k, float[] c, bool accumulate)
+    public static void Public(GemmProduct product, float[] a, float[] b, int m, int n, int k, float[] c, bool accumulate, int threads = 2)
     {
         switch (product)
         {
             case GemmProduct.ABt:
-                Gemm.MultiplyABt(a, b, m, n, k, c, accumulate);
+                Gemm.MultiplyABt(a, b, m, n, k, c, threads, accumulate);
                 break;
             case GemmProduct.AtB:
-                Gemm.MultiplyAtB(a, b, m, n, k, c, accumulate);
+                Gemm.MultiplyAtB(a, b, m, n, k, c, threads, accumulate);
                 break;
             default:
-                Gemm.MultiplyAB(a, b, m, n, k, c, accumulate);
+                Gemm.MultiplyAB(a, b, m, n, k, c, threads, accumulate);
                 break;
         }
     }
