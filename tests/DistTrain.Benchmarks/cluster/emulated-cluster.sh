@@ -397,16 +397,18 @@ run_ddp() { # RATE K PRECISION REP
   rate_sps=$(peer_rate <"$dir/rank0.log")
   iters=$(( epochs * (train_count / batch) ))
   acc=$(grep '^{' "$dir/rank0.log" | tail -n 1 | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["test_acc"])')
-  coord=$(mean_traffic coordinator); w=$(mean_traffic "${wroles[@]}")
-  echo "$rate,$k,$prec,ddp,$label,$rep,$rate_sps,$iters,$coord,$w,,,$acc" >>"$out/runs.csv"
-  report_line "$label" "$rate_sps" "$iters" "$coord" "$w"
+  # DDP has no coordinator: its link is idle (a few bytes of ARP at most) and left empty
+  w=$(mean_traffic "${wroles[@]}")
+  echo "$rate,$k,$prec,ddp,$label,$rep,$rate_sps,$iters,,,$w,,,$acc" >>"$out/runs.csv"
+  report_line "$label" "$rate_sps" "$iters" "" "$w"
 }
 
 report_line() { # LABEL SAMPLES_PER_S ITERATIONS COORD_OUT,COORD_IN WORKER_OUT,WORKER_IN
   awk -v l="$1" -v s="$2" -v n="$3" -v c="$4" -v w="$5" -v load="$(cut -d' ' -f1 /proc/loadavg)" 'BEGIN {
     split(c, a, ","); split(w, b, ",")
-    printf "  %-16s %9.0f samples/s   MB/iteration: coordinator link out %.2f in %.2f, worker link out %.2f in %.2f   (load %s)\n",
-      l, s, a[1] / n / 1e6, a[2] / n / 1e6, b[1] / n / 1e6, b[2] / n / 1e6, load }' >&2
+    co = c == "" ? "coordinator link idle" : sprintf("coordinator link out %.2f in %.2f", a[1] / n / 1e6, a[2] / n / 1e6)
+    printf "  %-16s %9.0f samples/s   MB/iteration: %s, worker link out %.2f in %.2f   (load %s)\n",
+      l, s, co, b[1] / n / 1e6, b[2] / n / 1e6, load }' >&2
 }
 
 # --- the measurement -----------------------------------------------------------------------------
