@@ -149,8 +149,10 @@ servers_for() { if [ "$pservers" = auto ]; then echo $(( $1 - 1 )); elif (( $1 >
 for tool in ip tc flock awk; do command -v "$tool" >/dev/null || die "'$tool' is missing (iproute2, util-linux)"; done
 
 # --- one run at a time, and no leftovers ---------------------------------------------------------
-exec 9>/run/disttrain-emulated-cluster.lock
-flock -n 9 || die "another emulated-cluster.sh is running (it holds /run/disttrain-emulated-cluster.lock)"
+lock=/run/disttrain-emulated-cluster.lock
+exec 9>>"$lock"
+flock -n 9 || die "another emulated-cluster.sh is running (it holds $lock)"
+trap 'rm -f "$lock"' EXIT
 left=$(ec_leftovers)
 if [ -n "$left" ]; then
   if (( clean || cleanup_only )); then
@@ -176,7 +178,7 @@ cleanup() {
   done
   for pid in "${started[@]}"; do kill -KILL "$pid" 2>/dev/null; done
   ec_destroy
-  rm -f /run/disttrain-emulated-cluster.lock
+  rm -f "$lock"
   left=$(ec_leftovers)
   if [ -n "$left" ]; then echo "emulated-cluster.sh: could not remove namespaces: $left" >&2; rc=1; fi
   exit "$rc"
@@ -216,7 +218,7 @@ fi
 out=${out:-$root/runs/emulated-cluster-$(date +%Y%m%d-%H%M%S)}
 mkdir -p "$out/logs"
 out=$(cd "$out" && pwd)
-[ ! -e "$out/runs.csv" ] || die "--out: $out already holds results (runs.csv); choose another folder"
+if [ -e "$out/runs.csv" ] || [ -e "$out/links.csv" ]; then die "--out: $out already holds results; choose another folder"; fi
 say "results in $out"
 if (( needs_run )); then
   echo "rate,k,precision,system,label,rep,samples_per_s,iterations,coord_out,coord_in,worker_out,worker_in,ps_out,ps_in,test_acc" >"$out/runs.csv"
@@ -235,10 +237,14 @@ start_in() { # ROLE LOG COMMAND...: start COMMAND in ROLE's namespace; sets $las
 }
 
 in_namespace() { # PID ROLE: check that the process runs in ROLE's namespace (if it still runs)
-  local ns
-  ns=$(ip netns identify "$1" 2>/dev/null) || return 0
-  [ -z "$ns" ] && ! kill -0 "$1" 2>/dev/null && return 0
-  [ "$ns" = "$(ec_ns "$2")" ] || { echo "process $1 runs in namespace '$ns', not $(ec_ns "$2")" >&2; return 1; }
+  local ns=""
+  for _ in $(seq 20); do
+    kill -0 "$1" 2>/dev/null || return 0
+    ns=$(ip netns identify "$1" 2>/dev/null) || return 0
+    [ -z "$ns" ] || break
+    sleep 0.5   # `ip netns exec` has not entered the namespace yet (a busy machine)
+  done
+  [ "$ns" = "$(ec_ns "$2")" ] || die "process $1 runs in namespace '${ns:-of the host}', not $(ec_ns "$2")"
 }
 
 wait_for() { # PID SECONDS: exit code of PID, or 124 if it runs longer than SECONDS
