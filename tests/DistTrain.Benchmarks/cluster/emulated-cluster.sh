@@ -221,7 +221,7 @@ out=$(cd "$out" && pwd)
 if [ -e "$out/runs.csv" ] || [ -e "$out/links.csv" ]; then die "--out: $out already holds results; choose another folder"; fi
 say "results in $out"
 if (( needs_run )); then
-  echo "rate,k,precision,system,label,rep,samples_per_s,iterations,coord_out,coord_in,worker_out,worker_in,ps_out,ps_in,test_acc" >"$out/runs.csv"
+  echo "rate,k,precision,system,label,rep,samples_per_s,iterations,coord_out,coord_in,worker_out,worker_in,ps_out,ps_in,test_acc,batch" >"$out/runs.csv"
 fi
 if (( check_seconds > 0 )); then echo "rate,path,seconds,bits_per_second,retransmits" >"$out/links.csv"; fi
 
@@ -373,7 +373,7 @@ run_disttrain() { # RATE K PRECISION P REP
   iters=$(/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["iterations"])' "$dir/summary.json")
   acc=$(/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["final_test_accuracy"])' "$dir/summary.json")
   coord=$(mean_traffic coordinator); w=$(mean_traffic "${wroles[@]}"); ps=$(mean_traffic "${proles[@]}")
-  echo "$rate,$k,$prec,disttrain,$label,$rep,$rate_sps,$iters,$coord,$w,$ps,$acc" >>"$out/runs.csv"
+  echo "$rate,$k,$prec,disttrain,$label,$rep,$rate_sps,$iters,$coord,$w,$ps,$acc,$batch" >>"$out/runs.csv"
   report_line "$label" "$rate_sps" "$iters" "$coord" "$w"
 }
 
@@ -405,7 +405,7 @@ run_ddp() { # RATE K PRECISION REP
   acc=$(grep '^{' "$dir/rank0.log" | tail -n 1 | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["test_acc"])')
   # DDP has no coordinator: its link is idle (a few bytes of ARP at most) and left empty
   w=$(mean_traffic "${wroles[@]}")
-  echo "$rate,$k,$prec,ddp,$label,$rep,$rate_sps,$iters,,,$w,,,$acc" >>"$out/runs.csv"
+  echo "$rate,$k,$prec,ddp,$label,$rep,$rate_sps,$iters,,,$w,,,$acc,$batch" >>"$out/runs.csv"
   report_line "$label" "$rate_sps" "$iters" "" "$w"
 }
 

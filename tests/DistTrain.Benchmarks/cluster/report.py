@@ -4,10 +4,12 @@ usage: report.py RESULTS_DIR
 
 links.csv (if present): rate,path,seconds,bits_per_second,retransmits   (iperf3 over the shaped links)
 runs.csv:  rate,k,precision,system,label,rep,samples_per_s,iterations,
-           coord_out,coord_in,worker_out,worker_in,ps_out,ps_in,test_acc
+           coord_out,coord_in,worker_out,worker_in,ps_out,ps_in,test_acc,batch
            (bytes over the whole run, from each role's point of view; worker_* and ps_* are means
            over the roles of that kind that took part)
 One row per configuration: medians over the repetitions; bytes per iteration in MB (10^6 bytes).
+"busiest link out / in": for the link that carried the most bytes, what each direction carried as a
+share of the link rate, at the median rate of iterations (samples/s / batch).
 """
 import csv
 import os
@@ -57,6 +59,7 @@ def runs_table(path):
             coord=(med(rs, 'coord_out'), med(rs, 'coord_in')),
             worker=(med(rs, 'worker_out'), med(rs, 'worker_in')),
             ps=(med(rs, 'ps_out'), med(rs, 'ps_in')),
+            batch=int(rs[0]['batch']),
             acc=statistics.median(float(r['test_acc']) for r in rs if r['test_acc'] != '') if any(r['test_acc'] for r in rs) else None)
 
     def ddp(rate, k, precision):
@@ -70,11 +73,18 @@ def runs_table(path):
             'coordinator link out / in', 'worker link out / in']
     if any_ps:
         head.append('parameter-server link out / in')
-    head += ['test acc', 'DistTrain / DDP', 'DistTrain / DDP fp32']
+    head += ['busiest link out / in', 'test acc', 'DistTrain / DDP', 'DistTrain / DDP fp32']
     out = ['| ' + ' | '.join(head) + ' |', '|' + ' --- |' * len(head)]
 
     def pair(p):
         return '-' if p[0] is None or (p[0] == 0 and p[1] == 0) else f'{p[0]:.2f} / {p[1]:.2f}'
+
+    def busiest(rate, s):
+        if rate == 'unlimited':
+            return ''
+        link = max((p for p in (s['coord'], s['worker'], s['ps']) if p[0] is not None), key=lambda p: p[0] + p[1])
+        share = [100 * v * 1e6 * 8 * s['rate'] / s['batch'] / (rate_key(rate) * 1e6) for v in link]
+        return f"{share[0]:.0f}% / {share[1]:.0f}%"
 
     order = {'disttrain': 0, 'ddp': 1}
     for key in sorted(summary, key=lambda k: (rate_key(k[0]), k[1], k[2] != 'fp32', k[2], order.get(k[3], 2), k[4])):
@@ -87,7 +97,7 @@ def runs_table(path):
                  pair(s['coord']), pair(s['worker'])]
         if any_ps:
             cells.append(pair(s['ps']))
-        cells += ['' if s['acc'] is None else f"{s['acc']:.4f}", ratio, ratio32]
+        cells += [busiest(rate, s), '' if s['acc'] is None else f"{s['acc']:.4f}", ratio, ratio32]
         out.append('| ' + ' | '.join(cells) + ' |')
     return '\n'.join(out)
 
