@@ -202,7 +202,8 @@ if (( needs_run )); then
   fi
   for p in $(split "$pshards"); do
     if (( p > 1 )); then
-      "$disttrain" parameter-server --help >/dev/null 2>&1 ||
+      # (an unknown command prints the top-level help and exits 0, so look for it in the list)
+      "$disttrain" --help 2>/dev/null | grep -Eq '^ +parameter-server ' ||
         die "--parameter-shards $p: this disttrain has no 'parameter-server' command"
       "$disttrain" coordinator --help 2>/dev/null | grep -q -- '--parameter-shards' ||
         die "--parameter-shards $p: this disttrain's coordinator has no --parameter-shards option"
