@@ -286,14 +286,24 @@ mean_traffic() { # ROLES...: "out in" means over ROLES (empty when none)
 
 show_log() { echo "--- last lines of $1:" >&2; tail -n 25 "$1" >&2; }
 
-train_count=$(/usr/bin/python3 -c 'import struct,sys; print(struct.unpack(">I", open(sys.argv[1],"rb").read(8)[4:8])[0])' "$data/mnist/train-labels-idx1-ubyte" 2>/dev/null || echo 60000)
+if (( needs_run )); then  # training images, for the peer's iterations per epoch
+  train_count=$(/usr/bin/python3 -c 'import struct,sys; print(struct.unpack(">I", open(sys.argv[1],"rb").read(8)[4:8])[0])' "$data/mnist/train-labels-idx1-ubyte")
+fi
+
+listening() { # ROLE PORT: wait until a TCP port listens in ROLE's namespace
+  for _ in $(seq 50); do
+    ip netns exec "$(ec_ns "$1")" ss -Hltn "sport = :$2" | grep -q . && return 0
+    sleep 0.2
+  done
+  die "nothing listens on port $2 in $(ec_ns "$1") after 10 s"
+}
 
 # --- link check ----------------------------------------------------------------------------------
 iperf() { # RATE LABEL SERVER_ROLE CLIENT_ROLE PORT [-R]: one transfer; appends to links.csv
   local rate=$1 label=$2 srole=$3 crole=$4 port=$5 rev=${6:-} spid json
   start_in "$srole" "$out/logs/iperf-server-$srole-$port.log" iperf3 -s -1 -p "$port"
   spid=$last_pid
-  sleep 0.4
+  listening "$srole" "$port"
   json=$out/logs/iperf-$rate-$crole-$srole-$port.json
   ip netns exec "$(ec_ns "$crole")" iperf3 -c "$(ec_ip "$srole")" -p "$port" -t "$check_seconds" ${rev:+"$rev"} -J >"$json" ||
     { show_log "$json"; die "iperf3 $label failed"; }
@@ -315,7 +325,7 @@ link_check() { # RATE WORKERS SERVERS
   # the other, so the sum of their own averages would overstate the rate; the coordinator port's
   # byte counter over a window in which all of them send gives what the link carried.
   for i in $(seq 1 "$n"); do start_in coordinator "$out/logs/iperf-server-fanin-$i.log" iperf3 -s -1 -p $((5300 + i)); pids+=("$last_pid"); done
-  sleep 0.4
+  for i in $(seq 1 "$n"); do listening coordinator $((5300 + i)); done
   for i in $(seq 1 "$n"); do
     start_in "worker$i" "$out/logs/iperf-$rate-fanin-$i.json" iperf3 -c "$(ec_ip coordinator)" -p $((5300 + i)) -t $(( check_seconds + 3 )) -J
     pids+=("$last_pid")
