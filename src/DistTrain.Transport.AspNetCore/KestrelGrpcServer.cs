@@ -41,14 +41,16 @@ internal sealed partial class KestrelGrpcServer : IGrpcServer
     public static async Task<KestrelGrpcServer> StartAsync(GrpcServerOptions options, IReadOnlyList<ServerServiceDefinition> services, ILoggerFactory loggers, bool tuneWindows, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(options);
+        options.Limits.Validate();
         var endpoint = ListenEndpoint.Parse(options.ListenUrl);
         var certificate = endpoint.IsTls ? ServerCertificate.Load(options) : null;
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
         builder.Logging.ClearProviders();
-        builder.Services.AddSingleton(loggers);
+        builder.Services.AddSingleton<ILoggerFactory>(new HostLoggerFactory(loggers));
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
+            ApplyLimits(kestrel.Limits, options.Limits);
             if (tuneWindows)
             {
                 var http2 = kestrel.Limits.Http2;
@@ -107,6 +109,19 @@ internal sealed partial class KestrelGrpcServer : IGrpcServer
         var logger = loggers.CreateLogger<KestrelGrpcServer>();
         LogStarted(logger, address, options.AuthToken is { Length: > 0 });
         return new KestrelGrpcServer(app, address, health, logger);
+    }
+
+    /// <summary>The bounds of <see cref="ServerLimits"/> that Kestrel has a setting for; it keeps its own for the rest (rapid reset among them).</summary>
+    private static void ApplyLimits(KestrelServerLimits kestrel, ServerLimits limits)
+    {
+        kestrel.MaxConcurrentConnections = limits.MaxConnections;
+        kestrel.MaxConcurrentUpgradedConnections = limits.MaxConnections;
+        kestrel.Http2.MaxStreamsPerConnection = limits.MaxConcurrentStreams;
+        kestrel.Http2.HeaderTableSize = limits.HeaderTableSize;
+        kestrel.MaxRequestHeadersTotalSize = limits.MaxHeaderListSize;
+        kestrel.Http2.MaxRequestHeaderFieldSize = Math.Min(limits.MaxHeaderListSize, 16 * 1024);
+        kestrel.RequestHeadersTimeout = TimeSpan.FromSeconds(limits.HandshakeTimeoutSeconds);
+        kestrel.KeepAliveTimeout = TimeSpan.FromSeconds(limits.IdleTimeoutSeconds);
     }
 
     public async Task StopAsync(TimeSpan grace)

@@ -21,4 +21,7 @@ public sealed class GrpcServerOptions
     /// checked before the method is looked up; other calls end with UNAUTHENTICATED.
     /// </summary>
     public string? AuthToken { get; set; }
+
+    /// <summary>What one peer may cost the server (connections, streams, resets, header sizes, timeouts).</summary>
+    public ServerLimits Limits { get; set; } = new();
 }

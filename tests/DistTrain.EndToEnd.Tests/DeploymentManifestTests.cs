@@ -78,8 +78,9 @@ public sealed partial class DeploymentManifestTests
 
         var wanted = OptionKeys(typeof(TrainingOptions), TrainingOptions.Section)
             .Concat(OptionKeys(typeof(CoordinatorOptions), CoordinatorOptions.Section))
-            .Append("Logging__Format").Append("Security__AuthToken");
+            .Append("Logging__Format").Append("Security__AuthToken").Append("Transport__Kind");
         Assert.Empty(wanted.Except(coordinator.Keys));
+        Assert.Equal(coordinator["Transport__Kind"], worker["Transport__Kind"]);
         // Name stays unset: the default (host name and process id) tells the replicas apart.
         Assert.Empty(OptionKeys(typeof(WorkerOptions), WorkerOptions.Section).Append("Worker__Listen").Except(worker.Keys).Except(["Worker__Name"]));
         foreach (var (key, value) in coordinator.Concat(worker))
@@ -308,7 +309,7 @@ public sealed partial class DeploymentManifestTests
         // Read straight from configuration by the commands rather than bound to an options class.
         private static readonly HashSet<string> Others = new(StringComparer.Ordinal)
         {
-            "Worker__Listen", "Logging__Format", "Security__AuthToken", "Security__TlsCert", "Security__TlsKey", "Security__CaCert",
+            "Worker__Listen", "Logging__Format", "Security__AuthToken", "Security__TlsCert", "Security__TlsKey", "Security__CaCert", "Transport__Kind",
         };
 
         public static bool Exists(string key) => Defaults.ContainsKey(key) || Others.Contains(key);

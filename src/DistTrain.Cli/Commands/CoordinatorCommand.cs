@@ -20,10 +20,14 @@ public static class CoordinatorCommand
         var taskTimeout = new Option<double?>("--task-timeout") { Description = $"Seconds before an unanswered shard is recomputed elsewhere [default: {defaults.TaskTimeoutSeconds}]" };
         var heartbeatTimeout = new Option<double?>("--heartbeat-timeout") { Description = $"Seconds of silence (no heartbeat) before a worker is dropped [default: {defaults.HeartbeatTimeoutSeconds}]" };
         var speculate = new Option<bool?>("--speculate") { Description = $"Also give a late shard to an idle worker; the first answer wins [default: {defaults.Speculate}]" };
+        var speculationFactor = new Option<double?>("--speculation-factor")
+        {
+            Description = $"A shard is late after this many times the 95th percentile of recent shard round trips [default: {defaults.SpeculationFactor}]",
+        };
         var security = new SecurityOptions();
         var transport = new TransportOption();
         var logFormat = DisttrainCommands.LogFormatOption();
-        var command = new Command("coordinator", "Run the coordinator: workers join it, it trains with them") { listen, minWorkers, maxWorkers, taskTimeout, heartbeatTimeout, speculate, logFormat };
+        var command = new Command("coordinator", "Run the coordinator: workers join it, it trains with them") { listen, minWorkers, maxWorkers, taskTimeout, heartbeatTimeout, speculate, speculationFactor, logFormat };
         training.AddTo(command);
         security.AddServerOptions(command);
         transport.AddTo(command);
@@ -38,9 +42,10 @@ public static class CoordinatorCommand
             coordinator.TaskTimeoutSeconds = parse.GetValue(taskTimeout) ?? coordinator.TaskTimeoutSeconds;
             coordinator.HeartbeatTimeoutSeconds = parse.GetValue(heartbeatTimeout) ?? coordinator.HeartbeatTimeoutSeconds;
             coordinator.Speculate = parse.GetValue(speculate) ?? coordinator.Speculate;
+            coordinator.SpeculationFactor = parse.GetValue(speculationFactor) ?? coordinator.SpeculationFactor;
             ServerAddress.ToListen("--listen", coordinator.Listen, "http://0.0.0.0:50051");
             var config = TrainingConfiguration.From(training.Resolve(parse, configuration), defaultShards: coordinator.MinWorkers);
-            using var loggers = CliHost.CreateLoggerFactory(parse.GetValue(logFormat) ?? configuration["Logging:Format"]);
+            using var loggers = CliHost.CreateLoggerFactory(parse.GetValue(logFormat) ?? configuration["Logging:Format"], configuration);
             await CoordinatorRunner.RunAsync(config, coordinator, transport.Create(parse, configuration), security.ServerOptions(parse, configuration), loggers, cancellationToken);
             return ExitCodes.Success;
         }));

@@ -18,7 +18,7 @@ public static class FetchDataCommand
         command.SetAction((parse, cancellationToken) => CommandErrors.Guard(async () =>
         {
             var configuration = CliHost.BuildConfiguration();
-            using var loggers = CliHost.CreateLoggerFactory(parse.GetValue(logFormat) ?? configuration["Logging:Format"]);
+            using var loggers = CliHost.CreateLoggerFactory(parse.GetValue(logFormat) ?? configuration["Logging:Format"], configuration);
             var logger = loggers.CreateLogger("fetch-data");
             var kind = TrainingConfiguration.From(new TrainingOptions { Dataset = parse.GetValue(dataset)! }).Dataset;
             var folder = parse.GetValue(dataDir)!;

@@ -45,7 +45,7 @@ public static class RunCommand
                 CheckpointFile.Verify(new RunOutputs(config.OutputDirectory).CheckpointPath, config.Fingerprint());
             }
             var format = parse.GetValue(logFormat) ?? configuration["Logging:Format"];
-            using var loggers = CliHost.CreateLoggerFactory(format);
+            using var loggers = CliHost.CreateLoggerFactory(format, configuration);
             var logger = loggers.CreateLogger("run");
 
             // Fetch once here, so the coordinator does not start its clock on a download.

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using DistTrain.Training.Configuration;
 using DistTrain.Transport;
 using Microsoft.Extensions.Configuration;
 
@@ -31,12 +32,26 @@ public sealed class SecurityOptions
         command.Options.Add(TrustedCa);
     }
 
-    public GrpcServerOptions ServerOptions(ParseResult parse, IConfiguration configuration) => new()
+    /// <summary>The server's options: token and TLS files, and the connection limits of configuration section Transport:Limits.</summary>
+    public GrpcServerOptions ServerOptions(ParseResult parse, IConfiguration configuration)
     {
-        AuthToken = Value(parse, AuthToken, configuration, "Security:AuthToken"),
-        CertificatePath = Value(parse, Certificate, configuration, "Security:TlsCert"),
-        CertificateKeyPath = Value(parse, CertificateKey, configuration, "Security:TlsKey"),
-    };
+        var options = new GrpcServerOptions
+        {
+            AuthToken = Value(parse, AuthToken, configuration, "Security:AuthToken"),
+            CertificatePath = Value(parse, Certificate, configuration, "Security:TlsCert"),
+            CertificateKeyPath = Value(parse, CertificateKey, configuration, "Security:TlsKey"),
+        };
+        try
+        {
+            configuration.GetSection("Transport:Limits").Bind(options.Limits);
+            options.Limits.Validate();
+        }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException)
+        {
+            throw new OptionsException($"configuration section 'Transport:Limits' (Transport__Limits__* environment variables): {e.Message}");
+        }
+        return options;
+    }
 
     public GrpcClientOptions ChannelOptions(ParseResult parse, IConfiguration configuration, int maxMessageSize) => new()
     {

@@ -20,7 +20,7 @@ public static class TrainCommand
         {
             var configuration = CliHost.BuildConfiguration();
             var config = TrainingConfiguration.From(options.Resolve(parse, configuration));
-            using var loggers = CliHost.CreateLoggerFactory(parse.GetValue(logFormat) ?? configuration["Logging:Format"]);
+            using var loggers = CliHost.CreateLoggerFactory(parse.GetValue(logFormat) ?? configuration["Logging:Format"], configuration);
             var logger = loggers.CreateLogger("train");
             logger.LogInformation("Training in one process: {Configuration}, threads={Threads}, out={Out}", config.Describe(), config.Threads, Path.GetFullPath(config.OutputDirectory));
 

@@ -44,7 +44,7 @@ public static class WorkerCommand
             var grpc = transport.Create(parse, configuration);
             ServerAddress.ToConnect("--coordinator", options.Coordinator, "http://127.0.0.1:50051");
             options.Threads = ComputeThreads.Resolve(options.Threads);
-            using var loggers = CliHost.CreateLoggerFactory(parse.GetValue(logFormat) ?? configuration["Logging:Format"]);
+            using var loggers = CliHost.CreateLoggerFactory(parse.GetValue(logFormat) ?? configuration["Logging:Format"], configuration);
             var logger = loggers.CreateLogger("worker");
 
             var health = security.ServerOptions(parse, configuration);

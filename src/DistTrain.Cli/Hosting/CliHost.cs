@@ -14,11 +14,19 @@ public static class CliHost
         .AddEnvironmentVariables()
         .Build();
 
-    /// <summary>Plain single-line logs, or JSON lines when <paramref name="format"/> is "json" (for compose and log shippers).</summary>
-    public static ILoggerFactory CreateLoggerFactory(string? format, bool verbose = false) => LoggerFactory.Create(b =>
+    /// <summary>
+    /// Plain single-line logs, or JSON lines when <paramref name="format"/> is "json" (for compose and
+    /// log shippers). Levels as .NET users set them: configuration section Logging:LogLevel
+    /// (environment Logging__LogLevel__Default=Debug, Logging__LogLevel__DistTrain.Transport=Warning, ...).
+    /// </summary>
+    public static ILoggerFactory CreateLoggerFactory(string? format, IConfiguration? configuration = null, bool verbose = false) => LoggerFactory.Create(b =>
     {
         b.SetMinimumLevel(verbose ? LogLevel.Debug : LogLevel.Information);
         b.AddFilter("Microsoft", LogLevel.Warning);
+        if (configuration is not null)
+        {
+            b.AddConfiguration(configuration.GetSection("Logging"));
+        }
         if (string.Equals(format, "json", StringComparison.OrdinalIgnoreCase))
         {
             b.AddJsonConsole(o =>

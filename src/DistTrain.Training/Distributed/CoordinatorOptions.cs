@@ -22,4 +22,7 @@ public sealed class CoordinatorOptions
 
     /// <summary>Give a late shard to an idle worker as well; the first answer wins.</summary>
     public bool Speculate { get; set; } = true;
+
+    /// <summary>A shard is late once it has taken this many times the 95th percentile of recent round trips.</summary>
+    public double SpeculationFactor { get; set; } = 2.0;
 }

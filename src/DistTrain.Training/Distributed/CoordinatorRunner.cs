@@ -40,7 +40,11 @@ public static class CoordinatorRunner
         var layout = new ParameterLayout(config.Network);
 
         var pool = new WorkerPool(coordinator.MaxWorkers, logger);
-        var faults = new FaultSettings(TimeSpan.FromSeconds(coordinator.TaskTimeoutSeconds), TimeSpan.FromSeconds(coordinator.HeartbeatTimeoutSeconds), coordinator.Speculate);
+        if (!(coordinator.SpeculationFactor >= 1) || double.IsInfinity(coordinator.SpeculationFactor))
+        {
+            throw new OptionsException($"--speculation-factor: {coordinator.SpeculationFactor} must be a number of at least 1 (times the 95th percentile of recent shard round trips)");
+        }
+        var faults = new FaultSettings(TimeSpan.FromSeconds(coordinator.TaskTimeoutSeconds), TimeSpan.FromSeconds(coordinator.HeartbeatTimeoutSeconds), coordinator.Speculate, coordinator.SpeculationFactor);
         await using var executor = new RemoteShardExecutor(pool, layout.Count, config.WirePrecision, faults, logger);
         var trainer = new TrainerService(pool, config.Network, config.WirePrecision, HeartbeatInterval, logger);
         server.ListenUrl = coordinator.Listen;
@@ -50,6 +54,11 @@ public static class CoordinatorRunner
         await using var host = await transport.StartServerAsync(server, [trainer.Definition], loggers, stopping);
         logger.LogInformation("Coordinator listening on {Address} ({Transport} transport); {Configuration}; min workers {MinWorkers}, {Threads} compute threads, out {Out}",
             host.Address, TransportKinds.Name(transport.Kind), config.Describe(), coordinator.MinWorkers, config.Threads, Path.GetFullPath(config.OutputDirectory));
+        if (string.IsNullOrEmpty(server.AuthToken))
+        {
+            logger.LogWarning("No --auth-token: anyone who can reach {Address} can join as a worker and receive the model. Set the same --auth-token (Security__AuthToken) on the coordinator and every worker",
+                host.Address);
+        }
 
         RunResult result;
         try

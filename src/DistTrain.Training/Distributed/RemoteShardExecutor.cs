@@ -20,6 +20,8 @@ namespace DistTrain.Training.Distributed;
 public sealed class RemoteShardExecutor(WorkerPool pool, int parameterCount, WirePrecisionKind precision, FaultSettings settings, ILogger logger) : IShardExecutor
 {
     private const int MaxRejectionsBeforeDrop = 3;
+    /// <summary>Round trips seen before a shard counts as late: a few iterations' worth.</summary>
+    private const int MinimumHistoryForSpeculation = 16;
     private readonly List<WorkerSession> live = [];
     private readonly Dictionary<ulong, InFlight> inFlight = [];
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(250);
@@ -143,17 +145,16 @@ public sealed class RemoteShardExecutor(WorkerPool pool, int parameterCount, Wir
         var pending = new Queue<int>(Enumerable.Range(0, shards.Count));
         var done = new bool[shards.Count];
         var speculated = new bool[shards.Count];
-        var roundTrips = new List<double>(shards.Count);
         var remaining = shards.Count;
         var waitingSince = Stopwatch.StartNew();
 
         while (remaining > 0)
         {
-            Dispatch(call, kind, model.Version, batch, shards, pending);
+            Dispatch(call, kind, model.Version, batch, shards, pending, done, speculated);
             var wait = PollInterval;
             if (settings.Speculate && pending.Count == 0)
             {
-                wait = Speculate(call, kind, model.Version, batch, shards, done, speculated, roundTrips);
+                wait = Speculate(call, kind, model.Version, batch, shards, done, speculated);
             }
             if (live.Count == 0 && waitingSince.Elapsed > TimeSpan.FromSeconds(5))
             {
@@ -176,10 +177,11 @@ public sealed class RemoteShardExecutor(WorkerPool pool, int parameterCount, Wir
                     : accept(task.Shard, a.Result);
                 if (problem is null)
                 {
+                    a.Worker.Proven = true;
                     done[task.Shard] = true;
                     remaining--;
                     var roundTrip = (a.ReceivedUtc - task.SentUtc).TotalSeconds;
-                    roundTrips.Add(roundTrip);
+                    a.Worker.RecentRoundTrips(kind).Add(roundTrip);
                     a.Worker.ShardsDone++;
                     a.Worker.ComputeSeconds += a.Result.ComputeMicros / 1e6;
                     a.Worker.RoundTripSeconds += roundTrip;
@@ -198,22 +200,42 @@ public sealed class RemoteShardExecutor(WorkerPool pool, int parameterCount, Wir
     }
 
     /// <summary>
-    /// When every shard is out and a worker sits idle, a shard that has taken more than twice the
-    /// usual round trip goes to that worker too; the first answer wins (the bits cannot differ).
+    /// When every shard is out and a proven worker sits idle, a shard that is late goes to that
+    /// worker too; the first answer wins (the bits cannot differ). Late means older than the
+    /// speculation factor times the 95th percentile of the other workers' recent round trips:
+    /// what the shard would have cost elsewhere. Shards of a healthy run are almost never that
+    /// late, so no work is duplicated without a fault, while a worker slower than the rest has
+    /// its shards picked up.
     /// </summary>
     /// <returns>How long to wait before checking again: until the next shard would count as late.</returns>
-    private TimeSpan Speculate(long call, TaskKind kind, long version, BatchView batch, IReadOnlyList<Shard> shards, bool[] done, bool[] speculated, List<double> roundTrips)
+    private TimeSpan Speculate(long call, TaskKind kind, long version, BatchView batch, IReadOnlyList<Shard> shards, bool[] done, bool[] speculated)
     {
-        var idle = live.Where(w => w.Outstanding == 0).ToList();
-        if (roundTrips.Count == 0 || idle.Count == 0)
+        var idle = live.Where(w => w.Outstanding == 0 && w.Proven).ToList();
+        if (idle.Count == 0)
         {
             return PollInterval;
         }
-        var threshold = TimeSpan.FromSeconds(Math.Max(2 * roundTrips.Order().ElementAt(roundTrips.Count / 2), 0.005));
+        var thresholds = new Dictionary<WorkerSession, TimeSpan?>();
+        TimeSpan? Threshold(WorkerSession holder)
+        {
+            if (!thresholds.TryGetValue(holder, out var threshold))
+            {
+                var elsewhere = RecentDurations.Merge(live.Where(w => w != holder && w.Proven).Select(w => w.RecentRoundTrips(kind)));
+                threshold = elsewhere.Count < MinimumHistoryForSpeculation
+                    ? null
+                    : TimeSpan.FromSeconds(Math.Max(settings.SpeculationFactor * elsewhere.Quantile(0.95), 0.005));
+                thresholds[holder] = threshold;
+            }
+            return threshold;
+        }
         var now = DateTime.UtcNow;
         var wait = PollInterval;
         foreach (var task in inFlight.Values.Where(t => t.Call == call && !done[t.Shard] && !speculated[t.Shard]).OrderBy(t => t.SentUtc).ToList())
         {
+            if (Threshold(task.Worker) is not { } threshold)
+            {
+                continue;
+            }
             var age = now - task.SentUtc;
             if (age <= threshold)
             {
@@ -234,11 +256,25 @@ public sealed class RemoteShardExecutor(WorkerPool pool, int parameterCount, Wir
         return wait;
     }
 
-    private void Dispatch(long call, TaskKind kind, long version, BatchView batch, IReadOnlyList<Shard> shards, Queue<int> pending)
+    private void Dispatch(long call, TaskKind kind, long version, BatchView batch, IReadOnlyList<Shard> shards, Queue<int> pending, bool[] done, bool[] speculated)
     {
-        while (pending.Count > 0 && live.Count > 0)
+        while (pending.Count > 0)
         {
-            Send(call, kind, version, batch, shards, pending.Dequeue(), live.MinBy(w => w.Outstanding)!);
+            // A worker on probation takes one shard at a time.
+            var worker = live.Where(w => w.Proven || w.Outstanding == 0).MinBy(w => w.Outstanding);
+            if (worker is null)
+            {
+                return;
+            }
+            var shard = pending.Dequeue();
+            Send(call, kind, version, batch, shards, shard, worker);
+            if (!worker.Proven && !done[shard] && !speculated[shard] && live.Where(w => w.Proven).MinBy(w => w.Outstanding) is { } proven)
+            {
+                // Its result is not trusted to come: a proven worker computes the shard too; the first answer wins.
+                speculated[shard] = true;
+                SpeculatedShards++;
+                Send(call, kind, version, batch, shards, shard, proven);
+            }
         }
     }
 
@@ -315,7 +351,9 @@ public sealed class RemoteShardExecutor(WorkerPool pool, int parameterCount, Wir
         foreach (var (id, task) in inFlight.Where(p => p.Value.Worker == worker).ToList())
         {
             inFlight.Remove(id);
-            if (task.Call == call && pending is not null && !pending.Contains(task.Shard))
+            // A shard another worker is computing too (a speculated copy) is not sent out a third time.
+            if (task.Call == call && pending is not null && !pending.Contains(task.Shard)
+                && !inFlight.Values.Any(t => t.Call == call && t.Shard == task.Shard))
             {
                 pending.Enqueue(task.Shard);
                 logger.LogInformation("Shard {Shard} of worker {Worker} goes to another worker", task.Shard, worker.Name);

@@ -16,15 +16,30 @@ public sealed class TrainerService(WorkerPool pool, NetworkSpec network, WirePre
 {
     public const uint ProtocolVersion = 1;
 
+    /// <summary>A stream that has not said who it is by then is dropped (it holds a slot and a handler otherwise).</summary>
+    public static readonly TimeSpan JoinRequestTimeout = TimeSpan.FromSeconds(30);
+
     /// <summary>The service to host on either transport.</summary>
     public ServerServiceDefinition Definition => TrainerMethods.Service(JoinAsync);
 
     private async Task JoinAsync(IAsyncStreamReader<WorkerMessage> requests, IServerStreamWriter<CoordinatorMessage> responses, ServerCallContext context)
     {
         var cancellationToken = context.CancellationToken;
-        if (!await requests.MoveNext(cancellationToken))
+        using (var first = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
         {
-            return;
+            first.CancelAfter(JoinRequestTimeout);
+            try
+            {
+                if (!await requests.MoveNext(first.Token))
+                {
+                    return;
+                }
+            }
+            catch (Exception e) when (e is OperationCanceledException or RpcException && first.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            {
+                logger.LogWarning("Dropped a Join stream from {Peer}: no JoinRequest within {Seconds:0} s", context.Peer, JoinRequestTimeout.TotalSeconds);
+                throw new RpcException(new Status(StatusCode.DeadlineExceeded, $"no JoinRequest within {JoinRequestTimeout.TotalSeconds:0} s"));
+            }
         }
         if (requests.Current.KindCase != WorkerMessage.KindOneofCase.Join)
         {

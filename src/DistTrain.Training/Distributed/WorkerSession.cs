@@ -12,6 +12,8 @@ public sealed class WorkerSession(string id, string name, string peer)
     private readonly Channel<CoordinatorMessage> outbox = Channel.CreateUnbounded<CoordinatorMessage>(
         new UnboundedChannelOptions { SingleReader = true });
     private readonly CancellationTokenSource closed = new();
+    private readonly RecentDurations recentGradients = new();
+    private readonly RecentDurations recentEvaluations = new();
 
     public string Id { get; } = id;
 
@@ -32,7 +34,17 @@ public sealed class WorkerSession(string id, string name, string peer)
 
     public int Rejections { get; set; }
 
+    /// <summary>
+    /// False until the worker's first result is accepted. A worker on probation holds at most
+    /// one shard at a time, and that shard also goes to a proven worker at once, so workers
+    /// that join and never answer (anyone may join without --auth-token) cannot hold up an iteration.
+    /// </summary>
+    public bool Proven { get; set; }
+
     public DateTime LastSeenUtc { get; set; } = DateTime.UtcNow;
+
+    /// <summary>This worker's last few hundred shard round trips of one kind of task, in seconds.</summary>
+    public RecentDurations RecentRoundTrips(TaskKind kind) => kind == TaskKind.Evaluate ? recentEvaluations : recentGradients;
 
     public ChannelReader<CoordinatorMessage> Outbox => outbox.Reader;
 

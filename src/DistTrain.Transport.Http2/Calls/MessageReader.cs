@@ -51,6 +51,7 @@ internal static class MessageReader
                         context.Reset(default);
                     }
                     reader.AdvanceTo(payload.End);
+                    stream.MarkPartial(false);
                     stream.Consumed(MessageFrame.HeaderSize + length);
                     return (true, message);
                 }
@@ -64,6 +65,8 @@ internal static class MessageReader
                 }
                 throw new RpcException(new Status(StatusCode.Internal, $"Incomplete message: the {side} stream ended inside a message."));
             }
+            // Part of a message is here and the rest is awaited: a peer that stops mid-message is cut off by the stall timeout.
+            stream.MarkPartial(!buffer.IsEmpty);
             reader.AdvanceTo(buffer.Start, buffer.End);
         }
     }

@@ -18,7 +18,7 @@ internal sealed class ClientConnection(Uri address, GrpcClientOptions options, I
     private static readonly SslApplicationProtocol[] Http2Only = [SslApplicationProtocol.Http2];
 
     private readonly SemaphoreSlim _connectLock = new(1, 1);
-    private readonly Http2Limits _limits = Http2Limits.ForMessages(options.MaxReceiveMessageSize, maxConcurrentStreams: 0);
+    private readonly Http2Limits _limits = Http2Limits.ForClient(options.MaxReceiveMessageSize);
     private Http2Connection? _current;
     private bool _disposed;
 

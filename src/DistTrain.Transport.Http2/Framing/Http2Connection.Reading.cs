@@ -50,12 +50,47 @@ internal sealed partial class Http2Connection
                 await ReadDataAsync(header).ConfigureAwait(false);
                 continue;
             }
-            if (!await input.FillAsync(header.Length).ConfigureAwait(false))
+            // Only what a frame of its type may hold is buffered: a 16 MB PING is refused from its
+            // header, unknown frames and long GOAWAY debug data are skipped unread.
+            var buffered = BufferedLength(header);
+            if (!await input.FillAsync(buffered).ConfigureAwait(false))
             {
                 throw new Http2ConnectionException(Http2ErrorCode.ProtocolError, "The connection ended inside a frame.");
             }
-            await HandleFrameAsync(header, input.PeekSequence(header.Length)).ConfigureAwait(false);
-            input.Consume(header.Length);
+            await HandleFrameAsync(header, input.PeekSequence(buffered)).ConfigureAwait(false);
+            input.Consume(buffered);
+            await input.SkipAsync(header.Length - buffered).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>How much of a non-DATA frame to buffer; throws for a length its type cannot have.</summary>
+    private int BufferedLength(FrameHeader header)
+    {
+        int? exact = header.Type switch
+        {
+            FrameType.Ping => 8,
+            FrameType.RstStream or FrameType.WindowUpdate => 4,
+            FrameType.Priority => 5,
+            _ => null,
+        };
+        if (exact is { } length && header.Length != length)
+        {
+            throw new Http2ConnectionException(Http2ErrorCode.FrameSizeError, $"{header.Type} frame of {header.Length} bytes; it has {length}.");
+        }
+        switch (header.Type)
+        {
+            case FrameType.Headers or FrameType.Continuation when header.Length > Limits.MaxHeaderListSize:
+                throw new Http2ConnectionException(Http2ErrorCode.EnhanceYourCalm, $"{header.Type} frame of {header.Length} bytes; header blocks are limited to {Limits.MaxHeaderListSize} (MaxHeaderListSize).");
+            case FrameType.Settings when header.Length > Http2Limits.MaxSettingsPayload:
+                throw new Http2ConnectionException(Http2ErrorCode.EnhanceYourCalm, $"SETTINGS frame of {header.Length} bytes; more than {Http2Limits.MaxSettingsPayload / 6} settings.");
+            case FrameType.GoAway:
+                return Math.Min(header.Length, Http2Limits.MaxGoAwayPayload);
+            case FrameType.Headers or FrameType.Continuation or FrameType.Settings or FrameType.Ping or FrameType.RstStream
+                or FrameType.WindowUpdate or FrameType.PushPromise or FrameType.Priority:
+                return header.Length;
+            default:
+                // Unknown frame types are ignored (RFC 9113 section 5.5), so they are not kept either.
+                return 0;
         }
     }
 
@@ -91,8 +126,11 @@ internal sealed partial class Http2Connection
         {
             throw new Http2ConnectionException(Http2ErrorCode.FlowControlError, "The peer sent more DATA than the connection window allows.");
         }
-        CreditConnection(prefix + padding);
         var stream = Lookup(header.StreamId, out var idle);
+        if (stream is { IsReset: true })
+        {
+            stream = null;
+        }
         if (idle)
         {
             throw new Http2ConnectionException(Http2ErrorCode.ProtocolError, $"DATA frame on idle stream {header.StreamId}.");
@@ -102,13 +140,16 @@ internal sealed partial class Http2Connection
         if (!accepted)
         {
             await input.SkipAsync(dataLength).ConfigureAwait(false);
-            CreditConnection(dataLength);
             if (stream is not null && !stream.RemoteEnded)
             {
                 stream.Reset(Http2ErrorCode.FlowControlError, new Http2StreamException(Http2ErrorCode.FlowControlError, "The peer overran the stream's flow-control window."));
             }
         }
         await input.SkipAsync(padding).ConfigureAwait(false);
+        // The connection window is given back once a frame is off the wire, as Kestrel and grpc-go
+        // do: each stream's own window bounds what waits in its buffer. Crediting only as handlers
+        // read would deadlock a client that interleaves more partial messages than the window holds.
+        CreditConnection(header.Length);
         if (accepted && endStream)
         {
             OnRemoteEnd(stream!);
@@ -176,6 +217,7 @@ internal sealed partial class Http2Connection
             fragment = fragment.Slice(5);
         }
         _headerBlock.ResetWrittenCount();
+        _headerFrames = 1;
         AppendHeaderFragment(fragment);
         if (header.Has(FrameFlags.EndHeaders))
         {
@@ -194,6 +236,11 @@ internal sealed partial class Http2Connection
         {
             throw new Http2ConnectionException(Http2ErrorCode.ProtocolError, "CONTINUATION frame without HEADERS.");
         }
+        // Counted, not only their bytes: empty CONTINUATION frames cost a frame each to handle.
+        if (++_headerFrames > Limits.MaxHeaderFrames)
+        {
+            throw new Http2ConnectionException(Http2ErrorCode.EnhanceYourCalm, $"a header block in more than {Limits.MaxHeaderFrames} frames (MaxHeaderFrames).");
+        }
         AppendHeaderFragment(payload);
         if (header.Has(FrameFlags.EndHeaders))
         {
@@ -207,7 +254,7 @@ internal sealed partial class Http2Connection
     {
         if (_headerBlock.WrittenCount + fragment.Length > Limits.MaxHeaderListSize)
         {
-            throw new Http2ConnectionException(Http2ErrorCode.EnhanceYourCalm, $"Header block larger than {Limits.MaxHeaderListSize} bytes.");
+            throw new Http2ConnectionException(Http2ErrorCode.EnhanceYourCalm, $"Header block larger than {Limits.MaxHeaderListSize} bytes (MaxHeaderListSize).");
         }
         fragment.CopyTo(_headerBlock.GetSpan((int)fragment.Length));
         _headerBlock.Advance((int)fragment.Length);
@@ -221,6 +268,10 @@ internal sealed partial class Http2Connection
         var stream = Lookup(streamId, out var idle);
         if (stream is not null)
         {
+            if (stream.IsReset)
+            {
+                return;
+            }
             if (stream.RemoteEnded)
             {
                 stream.Reset(Http2ErrorCode.StreamClosed);
@@ -246,18 +297,23 @@ internal sealed partial class Http2Connection
 
     private void AcceptStream(int streamId, List<HeaderField> fields, bool endStream)
     {
+        _requestSeen = true;
         Http2Stream stream;
         lock (_sync)
         {
             _lastPeerStreamId = streamId;
+            // The table holds every stream whose handler still runs, reset or not (see Retire).
             if (_goingAway || _streams.Count >= Limits.MaxConcurrentStreams)
             {
-                stream = new Http2Stream(this, streamId, 0, 0);
-                stream.MarkReset();
+                if (!_goingAway && !_resets.TryTake())
+                {
+                    throw new Http2ConnectionException(Http2ErrorCode.EnhanceYourCalm,
+                        $"more than {Limits.MaxStreamResetsPerSecond} streams a second opened past the limit of {Limits.MaxConcurrentStreams} or reset (MaxStreamResetsPerSecond)");
+                }
                 _ = SendControlAsync(FrameType.RstStream, 0, streamId, (uint)Http2ErrorCode.RefusedStream);
                 return;
             }
-            stream = new Http2Stream(this, streamId, _peerInitialWindow, Limits.StreamWindow);
+            stream = new Http2Stream(this, streamId, _peerInitialWindow, Limits.StreamWindow) { HandlerDone = false };
             _streams.Add(streamId, stream);
         }
         stream.OnHeaders(fields, endStream);
@@ -266,17 +322,28 @@ internal sealed partial class Http2Connection
             OnRemoteEnd(stream);
         }
         var handler = _onRequest!;
-        _ = Task.Run(() => handler(stream));
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                await handler(stream).ConfigureAwait(false);
+            }
+            finally
+            {
+                lock (_sync)
+                {
+                    stream.HandlerDone = true;
+                    Retire(stream);
+                }
+            }
+        });
     }
 
     private void OnRemoteEnd(Http2Stream stream)
     {
         lock (_sync)
         {
-            if (stream.LocalEnded && _streams.Remove(stream.Id))
-            {
-                WakeSenders();
-            }
+            Retire(stream);
         }
     }
 
@@ -292,16 +359,22 @@ internal sealed partial class Http2Connection
         {
             throw new Http2ConnectionException(Http2ErrorCode.ProtocolError, $"RST_STREAM on idle stream {header.StreamId}.");
         }
-        if (stream is null)
+        if (stream is null || stream.IsReset)
         {
             return;
         }
-        lock (_sync)
+        // A client that cancels its calls faster than the bound is flooding us (rapid reset).
+        if (_isServer && !_resets.TryTake())
         {
-            _streams.Remove(stream.Id);
-            WakeSenders();
+            throw new Http2ConnectionException(Http2ErrorCode.EnhanceYourCalm,
+                $"more than {Limits.MaxStreamResetsPerSecond} streams a second reset by the client (MaxStreamResetsPerSecond)");
         }
         stream.MarkReset();
+        lock (_sync)
+        {
+            Retire(stream);
+            WakeSenders();
+        }
         stream.Fail(new Http2StreamException(code, $"The peer reset the stream ({code})."));
     }
 
@@ -319,6 +392,7 @@ internal sealed partial class Http2Connection
             }
             return;
         }
+        TakePingOrSettingsToken("SETTINGS");
         if (header.Length % 6 != 0)
         {
             throw new Http2ConnectionException(Http2ErrorCode.FrameSizeError, "SETTINGS payload is not a multiple of 6 bytes.");
@@ -383,7 +457,17 @@ internal sealed partial class Http2Connection
         }
         if (!header.Has(FrameFlags.Ack))
         {
+            TakePingOrSettingsToken("PING");
             await SendFrameAsync(new FrameHeader(8, FrameType.Ping, FrameFlags.Ack, 0), payload.ToArray()).ConfigureAwait(false);
+        }
+    }
+
+    private void TakePingOrSettingsToken(string frame)
+    {
+        if (!_pingsAndSettings.TryTake())
+        {
+            throw new Http2ConnectionException(Http2ErrorCode.EnhanceYourCalm,
+                $"{frame} flood: more than {Limits.MaxPingsAndSettingsPerSecond} PING and SETTINGS frames a second (MaxPingsAndSettingsPerSecond)");
         }
     }
 
@@ -422,6 +506,11 @@ internal sealed partial class Http2Connection
         {
             stream.MarkReset();
             stream.Fail(new Http2StreamException(Http2ErrorCode.RefusedStream, $"The peer is going away ({code}) and did not process the call.", connectionLost: true));
+        }
+        if (!_isServer && ActiveStreams == 0)
+        {
+            // Nothing left to finish on this connection: close it rather than hold the server's shutdown.
+            Abort(new Http2StreamException(Http2ErrorCode.NoError, "The server went away.", connectionLost: true));
         }
     }
 

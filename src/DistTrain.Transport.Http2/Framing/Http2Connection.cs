@@ -29,6 +29,16 @@ internal sealed partial class Http2Connection : IAsyncDisposable
     private readonly ArrayBufferWriter<byte> _headerBlock = new();
     private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _peerSettings = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TokenBucket _resets;
+    private readonly TokenBucket _pingsAndSettings;
+    private readonly ReceiveBudget? _budget;
+    private readonly WarningThrottle? _warnings;
+    private readonly long _created = System.Diagnostics.Stopwatch.GetTimestamp();
+    private int _pendingControl;
+    // Stopwatch ticks: when the current socket write began (0: none running), since when no stream is open.
+    private long _writeStarted;
+    private long _idleSince = System.Diagnostics.Stopwatch.GetTimestamp();
+    private volatile bool _requestSeen;
 
     // Guarded by _sync.
     private long _connectionSendWindow = DefaultWindow;
@@ -42,6 +52,7 @@ internal sealed partial class Http2Connection : IAsyncDisposable
     private Exception? _failure;
 
     // Read loop only.
+    private int _headerFrames;
     private long _connectionReceiveWindow;
     private int _continuationStreamId;
     private bool _continuationEndStream;
@@ -49,7 +60,10 @@ internal sealed partial class Http2Connection : IAsyncDisposable
 
     private int _connectionUnacknowledged;
 
-    public Http2Connection(FrameTransport transport, bool isServer, Http2Limits limits, string peer, ILogger? logger, Func<Http2Stream, Task>? onRequest = null)
+    /// <param name="budget">The server's bound on request bytes waiting to be read, shared by its connections; none for a client.</param>
+    /// <param name="warnings">Where warnings about the peer go, rate-limited across the server's connections.</param>
+    public Http2Connection(FrameTransport transport, bool isServer, Http2Limits limits, string peer, ILogger? logger, Func<Http2Stream, Task>? onRequest = null,
+        ReceiveBudget? budget = null, WarningThrottle? warnings = null)
     {
         _transport = transport;
         _isServer = isServer;
@@ -57,8 +71,12 @@ internal sealed partial class Http2Connection : IAsyncDisposable
         Peer = peer;
         _logger = logger;
         _onRequest = onRequest;
-        _decoder = new HpackDecoder(maxHeaderListSize: limits.MaxHeaderListSize);
+        _budget = budget;
+        _warnings = warnings ?? (logger is null ? null : new WarningThrottle(logger));
+        _decoder = new HpackDecoder(limits.HeaderTableSize, limits.MaxHeaderListSize);
         _connectionReceiveWindow = limits.ConnectionWindow;
+        _resets = new TokenBucket(limits.MaxStreamResetsPerSecond);
+        _pingsAndSettings = new TokenBucket(limits.MaxPingsAndSettingsPerSecond);
     }
 
     public static ReadOnlySpan<byte> Preface => "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"u8;
@@ -128,6 +146,7 @@ internal sealed partial class Http2Connection : IAsyncDisposable
         }
         Abort(failure);
         await CloseTransportAsync().ConfigureAwait(false);
+        _transport.Input.Dispose();
     }
 
     private async Task CloseTransportAsync()
@@ -310,6 +329,12 @@ internal sealed partial class Http2Connection : IAsyncDisposable
             {
                 throw new RpcException(new Status(StatusCode.Internal, $"Error serializing the message: {e.Message}", e));
             }
+            if (!outgoing.Direct && _transport.Output.UnflushedBytes > 0)
+            {
+                // Frames waiting for this one (the response headers) go now: the peer may open its
+                // window only once it has seen them (SocketsHttpHandler reads after the headers).
+                await FlushAsync().ConfigureAwait(false);
+            }
             if (outgoing.Direct)
             {
                 if (flush || !outgoing.Tail.IsEmpty)
@@ -386,6 +411,20 @@ internal sealed partial class Http2Connection : IAsyncDisposable
 
     internal void SendWindowUpdate(int streamId, int increment) => _ = SendControlAsync(FrameType.WindowUpdate, 0, streamId, (uint)increment);
 
+    /// <summary>Received bytes went into a stream's buffer: they count against the server's budget.</summary>
+    internal void OnBuffered(int bytes)
+    {
+        if (_budget is not null && !_budget.TryTake(bytes))
+        {
+            _budget.Release(bytes);
+            throw new Http2ConnectionException(Http2ErrorCode.EnhanceYourCalm,
+                $"unread request data on this server passed {_budget.MaxBytes >> 20} MB (limit MaxBufferedRequestMegabytes)");
+        }
+    }
+
+    /// <summary>Buffered bytes were read (or will never be): they leave the budget.</summary>
+    internal void OnConsumed(int bytes) => _budget?.Release(bytes);
+
     /// <summary>Credits received bytes to the connection window; a WINDOW_UPDATE goes out at half the window.</summary>
     internal void CreditConnection(int bytes)
     {
@@ -402,7 +441,8 @@ internal sealed partial class Http2Connection : IAsyncDisposable
         bool known;
         lock (_sync)
         {
-            known = _streams.Remove(stream.Id);
+            known = _streams.ContainsKey(stream.Id);
+            Retire(stream);
             WakeSenders();
         }
         if (known)
@@ -416,10 +456,28 @@ internal sealed partial class Http2Connection : IAsyncDisposable
         lock (_sync)
         {
             stream.LocalEnded = true;
-            if (stream.RemoteEnded && _streams.Remove(stream.Id))
+            Retire(stream);
+        }
+    }
+
+    /// <summary>
+    /// Called under _sync: a stream leaves the table once both ends are done (or it was reset) and,
+    /// on a server, its handler has returned, so handlers still running count against the limit.
+    /// </summary>
+    private void Retire(Http2Stream stream)
+    {
+        if ((stream.IsReset || (stream.LocalEnded && stream.RemoteEnded)) && stream.HandlerDone && _streams.Remove(stream.Id))
+        {
+            if (_streams.Count == 0)
             {
-                WakeSenders();
+                Volatile.Write(ref _idleSince, System.Diagnostics.Stopwatch.GetTimestamp());
+                if (!_isServer && _goingAway)
+                {
+                    // The server said goodbye and our last call is done: close, as it waits for us to.
+                    _ = Task.Run(() => Abort(new Http2StreamException(Http2ErrorCode.NoError, "The server went away.", connectionLost: true)));
+                }
             }
+            WakeSenders();
         }
     }
 
@@ -459,6 +517,7 @@ internal sealed partial class Http2Connection : IAsyncDisposable
     /// <summary>Waits for send credit on both the stream and the connection; returns how much (at most one frame).</summary>
     private async Task<int> ReserveAsync(Http2Stream stream, int wanted, CancellationToken cancellationToken)
     {
+        long? waitingSince = null;
         while (true)
         {
             Task wait;
@@ -482,7 +541,22 @@ internal sealed partial class Http2Connection : IAsyncDisposable
                 _windowWaiter ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
                 wait = _windowWaiter.Task;
             }
-            await wait.WaitAsync(cancellationToken).ConfigureAwait(false);
+            waitingSince ??= System.Diagnostics.Stopwatch.GetTimestamp();
+            var left = Limits.StallTimeout == Timeout.InfiniteTimeSpan
+                ? Timeout.InfiniteTimeSpan
+                : TimeSpan.FromTicks(Math.Max(0, (Limits.StallTimeout - System.Diagnostics.Stopwatch.GetElapsedTime(waitingSince.Value)).Ticks));
+            try
+            {
+                await wait.WaitAsync(left, cancellationToken).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                // A peer that never opens its window holds the message (and its sender) forever otherwise.
+                var reason = new Http2StreamException(Http2ErrorCode.Cancel, $"The peer did not take more data for {Limits.StallTimeout.TotalSeconds:0} s (stall timeout).");
+                WarnPeer("stream send stalled", reason.Message);
+                stream.Reset(Http2ErrorCode.Cancel, reason);
+                throw reason;
+            }
         }
     }
 
@@ -537,6 +611,7 @@ internal sealed partial class Http2Connection : IAsyncDisposable
 
     private async ValueTask WriteDirectAsync(ReadOnlyMemory<byte> data)
     {
+        Volatile.Write(ref _writeStarted, System.Diagnostics.Stopwatch.GetTimestamp());
         try
         {
             await _transport.WriteDirectAsync(data).ConfigureAwait(false);
@@ -548,11 +623,24 @@ internal sealed partial class Http2Connection : IAsyncDisposable
                 throw _failure ?? new Http2StreamException(Http2ErrorCode.InternalError, "The connection is closed.", connectionLost: true);
             }
         }
+        finally
+        {
+            Volatile.Write(ref _writeStarted, 0);
+        }
     }
 
     private async ValueTask FlushAsync()
     {
-        var result = await _transport.Output.FlushAsync().ConfigureAwait(false);
+        Volatile.Write(ref _writeStarted, System.Diagnostics.Stopwatch.GetTimestamp());
+        System.IO.Pipelines.FlushResult result;
+        try
+        {
+            result = await _transport.Output.FlushAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            Volatile.Write(ref _writeStarted, 0);
+        }
         if (result.IsCanceled || result.IsCompleted)
         {
             lock (_sync)
@@ -562,12 +650,30 @@ internal sealed partial class Http2Connection : IAsyncDisposable
         }
     }
 
-    /// <summary>A small control frame carrying one 32-bit value (WINDOW_UPDATE, RST_STREAM).</summary>
+    /// <summary>
+    /// A small control frame carrying one 32-bit value (WINDOW_UPDATE, RST_STREAM), sent without
+    /// the caller waiting. A peer that makes us queue more of them than it reads is cut off.
+    /// </summary>
     private async Task SendControlAsync(FrameType type, byte flags, int streamId, uint value)
     {
-        Span<byte> payload = stackalloc byte[4];
+        var payload = new byte[4];
         BinaryPrimitives.WriteUInt32BigEndian(payload, value);
-        await SendFrameAsync(new FrameHeader(4, type, flags, streamId), payload.ToArray()).ConfigureAwait(false);
+        if (Interlocked.Increment(ref _pendingControl) > Limits.MaxPendingControlFrames)
+        {
+            Interlocked.Decrement(ref _pendingControl);
+            var detail = $"more than {Limits.MaxPendingControlFrames} replies waiting for the peer to read them (limit MaxPendingControlFrames)";
+            LogConnectionError(Http2ErrorCode.EnhanceYourCalm, detail);
+            Abort(new Http2StreamException(Http2ErrorCode.EnhanceYourCalm, detail, connectionLost: true));
+            return;
+        }
+        try
+        {
+            await SendFrameAsync(new FrameHeader(4, type, flags, streamId), payload).ConfigureAwait(false);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _pendingControl);
+        }
     }
 
     private async Task SendFrameAsync(FrameHeader header, byte[] payload)
@@ -594,7 +700,9 @@ internal sealed partial class Http2Connection : IAsyncDisposable
         }
         catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException or InvalidOperationException)
         {
-            // The connection is going down; the read loop reports that.
+            // A reply that cannot be written means the peer is gone: stop reading its frames too,
+            // rather than working on for a client that will never see the answers.
+            Abort(new Http2StreamException(Http2ErrorCode.InternalError, $"Writing to the peer failed: {e.Message}", connectionLost: true));
         }
     }
 
@@ -607,6 +715,10 @@ internal sealed partial class Http2Connection : IAsyncDisposable
             (SettingId.MaxFrameSize, (uint)Limits.MaxFrameSize),
             (SettingId.MaxHeaderListSize, (uint)Limits.MaxHeaderListSize),
         };
+        if (Limits.HeaderTableSize != 4096)
+        {
+            settings.Add((SettingId.HeaderTableSize, (uint)Limits.HeaderTableSize));
+        }
         if (!_isServer)
         {
             settings.Add((SettingId.EnablePush, 0));
@@ -665,11 +777,69 @@ internal sealed partial class Http2Connection : IAsyncDisposable
     [LoggerMessage(Level = LogLevel.Warning, Message = "HTTP/2 connection error {ErrorCode} with {Peer}: {Detail}")]
     private static partial void LogConnectionError(ILogger logger, Http2ErrorCode errorCode, string peer, string detail);
 
-    private void LogConnectionError(Http2ErrorCode code, string detail)
+    private void LogConnectionError(Http2ErrorCode code, string detail) =>
+        _warnings?.Warn(logger => LogConnectionError(logger, code, Peer, detail));
+
+    /// <summary>A bound a peer ran into, as one rate-limited warning naming the peer and the limit.</summary>
+    private void WarnPeer(string what, string detail) =>
+        _warnings?.Warn(logger => LogPeerLimit(logger, Peer, what, detail));
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "HTTP/2 peer {Peer}: {What}: {Detail}")]
+    private static partial void LogPeerLimit(ILogger logger, string peer, string what, string detail);
+
+    /// <summary>
+    /// The server's heartbeat (about once a second): ends a connection whose peer has not finished
+    /// its handshake in time, has had no call for the idle timeout, or has not taken a write for
+    /// the stall timeout, and resets streams whose message stalled half-received.
+    /// </summary>
+    public void CheckTimeouts()
     {
-        if (_logger is not null)
+        var now = System.Diagnostics.Stopwatch.GetTimestamp();
+        var writing = Volatile.Read(ref _writeStarted);
+        string? reason = null;
+        var code = Http2ErrorCode.NoError;
+        if (writing != 0 && System.Diagnostics.Stopwatch.GetElapsedTime(writing, now) > Limits.StallTimeout)
         {
-            LogConnectionError(_logger, code, Peer, detail);
+            reason = $"the peer has not read for {Limits.StallTimeout.TotalSeconds:0} s (StallTimeoutSeconds)";
+            code = Http2ErrorCode.EnhanceYourCalm;
         }
+        else if (!_requestSeen && System.Diagnostics.Stopwatch.GetElapsedTime(_created, now) > Limits.HandshakeTimeout)
+        {
+            reason = $"no request within {Limits.HandshakeTimeout.TotalSeconds:0} s of connecting (HandshakeTimeoutSeconds)";
+            code = Http2ErrorCode.EnhanceYourCalm;
+        }
+        Http2Stream[] stalled = [];
+        lock (_sync)
+        {
+            if (reason is null && _streams.Count == 0 && System.Diagnostics.Stopwatch.GetElapsedTime(Volatile.Read(ref _idleSince), now) > Limits.IdleTimeout)
+            {
+                reason = $"no call for {Limits.IdleTimeout.TotalSeconds:0} s (IdleTimeoutSeconds)";
+            }
+            if (reason is null)
+            {
+                stalled = [.. _streams.Values.Where(s => s.PartialSince != 0 && System.Diagnostics.Stopwatch.GetElapsedTime(s.PartialSince, now) > Limits.StallTimeout)];
+            }
+        }
+        foreach (var stream in stalled)
+        {
+            WarnPeer("message stalled", $"stream {stream.Id} sent part of a message and nothing more for {Limits.StallTimeout.TotalSeconds:0} s (StallTimeoutSeconds); stream reset");
+            stream.Reset(Http2ErrorCode.Cancel, new Http2StreamException(Http2ErrorCode.Cancel, "The message stalled half-received."));
+        }
+        if (reason is null)
+        {
+            return;
+        }
+        if (code != Http2ErrorCode.NoError)
+        {
+            WarnPeer("connection closed", reason);
+        }
+        _ = CloseAsync(code, reason);
+    }
+
+    /// <summary>GOAWAY (best effort, bounded in time), then the connection ends.</summary>
+    private async Task CloseAsync(Http2ErrorCode code, string reason)
+    {
+        await TrySendGoAwayAsync(code, reason).ConfigureAwait(false);
+        Abort(new Http2StreamException(code, $"The server closed the connection: {reason}.", connectionLost: true));
     }
 }

@@ -25,9 +25,13 @@ internal sealed class Http2Stream
     private readonly TaskCompletionSource<List<HeaderField>> _headers = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenSource _aborted = new();
     private List<HeaderField>? _trailers;
+    private readonly Lock _accounting = new();
     private int _unacknowledged;
     private int _receiveWindow;
     private int _reset;
+    // Received bytes the reader has not consumed yet; -1 once the stream gave them back for good.
+    private int _unconsumed;
+    private long _partialSince;
 
     public Http2Stream(Http2Connection connection, int id, int sendWindow, int receiveWindow)
     {
@@ -62,6 +66,29 @@ internal sealed class Http2Stream
 
     internal bool IsReset => Volatile.Read(ref _reset) != 0;
 
+    /// <summary>False while a server handler runs for this stream: it still counts against the stream limit then, even after a reset.</summary>
+    internal bool HandlerDone { get; set; } = true;
+
+    /// <summary>
+    /// When the reader started waiting for the rest of a half-received message
+    /// (<see cref="System.Diagnostics.Stopwatch"/> ticks), 0 when it is not: a peer that stalls
+    /// mid-message has the stream reset after the stall timeout.
+    /// </summary>
+    internal long PartialSince => Volatile.Read(ref _partialSince);
+
+    /// <summary>The reader waits for more of a message whose start it has (<paramref name="partial"/>), or not.</summary>
+    public void MarkPartial(bool partial)
+    {
+        if (!partial)
+        {
+            Volatile.Write(ref _partialSince, 0);
+        }
+        else if (Volatile.Read(ref _partialSince) == 0)
+        {
+            Volatile.Write(ref _partialSince, System.Diagnostics.Stopwatch.GetTimestamp());
+        }
+    }
+
     /// <summary>Sends a header block; without <paramref name="flush"/> it leaves with the next flushed frame.</summary>
     public Task SendHeadersAsync(IReadOnlyList<HeaderField> fields, bool endStream, CancellationToken cancellationToken = default, bool flush = true) =>
         _connection.SendHeadersAsync(this, fields, endStream, cancellationToken, flush);
@@ -92,7 +119,16 @@ internal sealed class Http2Stream
         {
             return;
         }
-        _connection.CreditConnection(bytes);
+        lock (_accounting)
+        {
+            if (_unconsumed < 0)
+            {
+                // Already given back when the stream ended.
+                return;
+            }
+            _unconsumed -= bytes;
+        }
+        _connection.OnConsumed(bytes);
         if (RemoteEnded)
         {
             return;
@@ -135,6 +171,21 @@ internal sealed class Http2Stream
         }
         if (BeginWrite())
         {
+            bool counted;
+            lock (_accounting)
+            {
+                // A stream that already gave its bytes back (failing right now) credits these at once.
+                counted = _unconsumed >= 0;
+                if (counted)
+                {
+                    _unconsumed += dataLength;
+                }
+            }
+            _connection.OnBuffered(dataLength);
+            if (!counted)
+            {
+                _connection.OnConsumed(dataLength);
+            }
             try
             {
                 var destination = _inbound.Writer.GetMemory(dataLength);
@@ -149,9 +200,8 @@ internal sealed class Http2Stream
         }
         else
         {
-            // Failed or reset: nobody reads it, but it still counts against the connection window.
+            // Failed or reset: nobody reads it (the connection window is credited for it by the read loop).
             await input.SkipAsync(dataLength).ConfigureAwait(false);
-            _connection.CreditConnection(dataLength);
         }
         if (endStream)
         {
@@ -174,6 +224,7 @@ internal sealed class Http2Stream
     internal void Fail(Exception reason)
     {
         AbortReason ??= reason;
+        ReturnUnconsumed();
         _headers.TrySetException(reason);
         // The read loop may be reading into the body buffer right now: then it completes the
         // pipe when it is done, rather than the buffer being released under it.
@@ -225,4 +276,22 @@ internal sealed class Http2Stream
     }
 
     internal void MarkReset() => Interlocked.Exchange(ref _reset, 1);
+
+    /// <summary>
+    /// Takes what the peer sent and nobody will read off the server's budget of unread request
+    /// bytes (a rejected or reset call must not hold it for good), once.
+    /// </summary>
+    private void ReturnUnconsumed()
+    {
+        int left;
+        lock (_accounting)
+        {
+            left = _unconsumed;
+            _unconsumed = -1;
+        }
+        if (left > 0)
+        {
+            _connection.OnConsumed(left);
+        }
+    }
 }

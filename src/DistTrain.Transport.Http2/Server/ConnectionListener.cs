@@ -10,27 +10,66 @@ using Microsoft.Extensions.Logging;
 namespace DistTrain.Transport.Http2.Server;
 
 /// <summary>
-/// Accepts TCP connections on the listening sockets, does the TLS handshake (ALPN h2) when
-/// there is a certificate, and runs one <see cref="Http2Connection"/> per connection, handing
-/// each new stream to the dispatcher. Stopping sends GOAWAY and waits for running calls.
+/// Accepts TCP connections on the listening sockets (within the connection limits, in all and
+/// per remote address), does the TLS handshake (ALPN h2) when there is a certificate, and runs
+/// one <see cref="Http2Connection"/> per connection, handing each new stream to the dispatcher.
+/// A heartbeat enforces the connections' timeouts. Stopping sends GOAWAY and waits for running calls.
 /// </summary>
 internal sealed partial class ConnectionListener(
     IReadOnlyList<Socket> listeners,
     X509Certificate2? certificate,
     Http2Limits limits,
+    ServerLimits serverLimits,
     CallDispatcher dispatcher,
     ILogger logger)
 {
-    private static readonly TimeSpan HandshakeTimeout = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan IdlePoll = TimeSpan.FromMilliseconds(50);
+    private static readonly TimeSpan Heartbeat = TimeSpan.FromSeconds(1);
 
     private readonly Lock _sync = new();
     private readonly HashSet<Http2Connection> _connections = [];
+    private readonly Dictionary<IPAddress, int> _perAddress = [];
     private readonly List<Task> _serving = [];
+    private readonly ReceiveBudget _budget = new((long)serverLimits.MaxBufferedRequestMegabytes << 20);
+    private readonly WarningThrottle _warnings = new(logger);
+    private readonly CancellationTokenSource _heartbeatStop = new();
     private Task _accepting = Task.CompletedTask;
+    private Task _heartbeat = Task.CompletedTask;
+    private int _open;
     private bool _stopping;
 
-    public void Start() => _accepting = Task.WhenAll(listeners.Select(AcceptLoopAsync));
+    public void Start()
+    {
+        _accepting = Task.WhenAll(listeners.Select(AcceptLoopAsync));
+        _heartbeat = HeartbeatAsync();
+    }
+
+    /// <summary>Request bytes waiting to be read, over every connection (for tests and metrics).</summary>
+    public long BufferedRequestBytes => _budget.Used;
+
+    private async Task HeartbeatAsync()
+    {
+        using var timer = new PeriodicTimer(Heartbeat);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(_heartbeatStop.Token).ConfigureAwait(false))
+            {
+                Http2Connection[] connections;
+                lock (_sync)
+                {
+                    connections = [.. _connections];
+                }
+                foreach (var connection in connections)
+                {
+                    connection.CheckTimeouts();
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopped.
+        }
+    }
 
     /// <summary>
     /// Stops accepting, sends GOAWAY on every connection, waits up to <paramref name="grace"/>
@@ -50,6 +89,8 @@ internal sealed partial class ConnectionListener(
             listener.Dispose();
         }
         await _accepting.ConfigureAwait(false);
+        await _heartbeatStop.CancelAsync().ConfigureAwait(false);
+        await _heartbeat.ConfigureAwait(false);
         var drained = Task.WhenAll(connections.Select(CloseWhenIdleAsync));
         await Task.WhenAny(drained, Task.Delay(grace)).ConfigureAwait(false);
         lock (_sync)
@@ -86,6 +127,7 @@ internal sealed partial class ConnectionListener(
                 await Task.Delay(100).ConfigureAwait(false);
                 continue;
             }
+            var remote = Address(socket.RemoteEndPoint);
             lock (_sync)
             {
                 if (_stopping)
@@ -93,14 +135,40 @@ internal sealed partial class ConnectionListener(
                     socket.Dispose();
                     return;
                 }
-                var serving = ServeAsync(socket);
+                var fromThere = remote is null ? 0 : _perAddress.GetValueOrDefault(remote);
+                if (_open >= serverLimits.MaxConnections || fromThere >= serverLimits.MaxConnectionsPerAddress)
+                {
+                    var limit = _open >= serverLimits.MaxConnections
+                        ? $"{serverLimits.MaxConnections} connections in all (MaxConnections)"
+                        : $"{serverLimits.MaxConnectionsPerAddress} connections from one address (MaxConnectionsPerAddress)";
+                    _warnings.Warn(l => LogRefusedConnection(l, Peer(socket.RemoteEndPoint), limit));
+                    socket.Dispose();
+                    continue;
+                }
+                _open++;
+                if (remote is not null)
+                {
+                    _perAddress[remote] = fromThere + 1;
+                }
+                var serving = ServeAsync(socket, remote);
                 _serving.Add(serving);
-                _ = serving.ContinueWith(t => { lock (_sync) { _serving.Remove(t); } }, TaskScheduler.Default);
+                _ = serving.ContinueWith(t =>
+                {
+                    lock (_sync)
+                    {
+                        _serving.Remove(t);
+                        _open--;
+                        if (remote is not null && --_perAddress[remote] == 0)
+                        {
+                            _perAddress.Remove(remote);
+                        }
+                    }
+                }, TaskScheduler.Default);
             }
         }
     }
 
-    private async Task ServeAsync(Socket socket)
+    private async Task ServeAsync(Socket socket, IPAddress? remote)
     {
         await Task.Yield();
         var peer = Peer(socket.RemoteEndPoint);
@@ -115,12 +183,12 @@ internal sealed partial class ConnectionListener(
         }
         catch (Exception e) when (e is AuthenticationException or IOException or OperationCanceledException or ObjectDisposedException)
         {
-            LogHandshakeFailed(logger, peer, e.Message);
+            _warnings.Warn(l => LogHandshakeFailed(l, peer, e.Message));
             await stream.DisposeAsync().ConfigureAwait(false);
             return;
         }
         var transport = new FrameTransport(stream);
-        var connection = new Http2Connection(transport, isServer: true, limits, peer, logger, s => dispatcher.HandleAsync(s, peer));
+        var connection = new Http2Connection(transport, isServer: true, limits, peer, logger, s => dispatcher.HandleAsync(s, peer), _budget, _warnings);
         bool stopping;
         lock (_sync)
         {
@@ -151,7 +219,7 @@ internal sealed partial class ConnectionListener(
     private async Task<Stream> HandshakeAsync(Stream stream, string peer)
     {
         var ssl = new SslStream(stream, leaveInnerStreamOpen: false);
-        using var timeout = new CancellationTokenSource(HandshakeTimeout);
+        using var timeout = new CancellationTokenSource(limits.HandshakeTimeout);
         await ssl.AuthenticateAsServerAsync(new SslServerAuthenticationOptions
         {
             ServerCertificate = certificate,
@@ -176,6 +244,9 @@ internal sealed partial class ConnectionListener(
         connection.Abort(new Http2StreamException(Http2ErrorCode.NoError, "The server is shutting down.", connectionLost: true));
     }
 
+    private static IPAddress? Address(EndPoint? endPoint) =>
+        endPoint is IPEndPoint ip ? (ip.Address.IsIPv4MappedToIPv6 ? ip.Address.MapToIPv4() : ip.Address) : null;
+
     private static string Peer(EndPoint? endPoint)
     {
         if (endPoint is not IPEndPoint ip)
@@ -191,6 +262,9 @@ internal sealed partial class ConnectionListener(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Accepting a connection failed: {Reason}")]
     private static partial void LogAcceptFailed(ILogger logger, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Refused a connection from {Peer}: already {Limit}")]
+    private static partial void LogRefusedConnection(ILogger logger, string peer, string limit);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "TLS handshake with {Peer} failed: {Reason}")]
     private static partial void LogHandshakeFailed(ILogger logger, string peer, string reason);

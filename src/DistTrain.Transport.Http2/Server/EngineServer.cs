@@ -43,6 +43,7 @@ internal sealed partial class EngineServer : IGrpcServer
         ArgumentNullException.ThrowIfNull(loggerFactory);
         ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxReceiveMessageSize, 0);
         ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxSendMessageSize, 0);
+        options.Limits.Validate();
         var endpoint = ListenEndpoint.Parse(options.ListenUrl);
         var certificate = endpoint.IsTls ? ServerCertificate.Load(options) : null;
         var logger = loggerFactory.CreateLogger<EngineServer>();
@@ -58,7 +59,7 @@ internal sealed partial class EngineServer : IGrpcServer
         var address = new Uri($"{(endpoint.IsTls ? "https" : "http")}://{host}:{port.ToString(CultureInfo.InvariantCulture)}");
 
         var dispatcher = new CallDispatcher(methods, options, logger);
-        var listener = new ConnectionListener(sockets, certificate, Http2Limits.ForMessages(options.MaxReceiveMessageSize), dispatcher, loggerFactory.CreateLogger<Http2Connection>());
+        var listener = new ConnectionListener(sockets, certificate, Http2Limits.ForServer(options.MaxReceiveMessageSize, options.Limits), options.Limits, dispatcher, loggerFactory.CreateLogger<Http2Connection>());
         listener.Start();
         LogStarted(logger, address, options.AuthToken is { Length: > 0 });
         return new EngineServer(listener, address, health, logger);
