@@ -1,0 +1,133 @@
+using System.Globalization;
+using System.Text;
+
+namespace DistTrain.Abuse.Tests;
+
+/// <summary>Everything measured about one attack on one server, and what of it broke a budget.</summary>
+internal sealed class AttackOutcome
+{
+    public required Attack Attack { get; init; }
+
+    public required AttackReport Report { get; init; }
+
+    public required bool Survived { get; init; }
+
+    public string ExitDescription { get; init; } = "";
+
+    public required IReadOnlyList<HealthProbe> HealthDuring { get; init; }
+
+    public required IReadOnlyList<HealthProbe> HealthAfter { get; init; }
+
+    public required long RssBeforeKb { get; init; }
+
+    public required long PeakRssKb { get; init; }
+
+    /// <summary>Cores used in the CPU window after the grace; null when the process was gone.</summary>
+    public required double? CpuAfterCores { get; init; }
+
+    /// <summary>The training's own CPU (or the idle server's), cores.</summary>
+    public required double CpuOwnCores { get; init; }
+
+    /// <summary>Training speed during the attack as a fraction of the unattacked speed; null for a server that does not train.</summary>
+    public double? TrainingSpeed { get; set; }
+
+    /// <summary>When the attack process started and ended, on <see cref="Clock"/>.</summary>
+    public required TimeSpan Start { get; init; }
+
+    public required TimeSpan End { get; init; }
+
+    public TimeSpan Took => End - Start;
+
+    public required int LogLines { get; init; }
+
+    /// <summary>Something about the run this attack met, e.g. that it was replaced first.</summary>
+    public string Note { get; init; } = "";
+
+    public IReadOnlyList<string> Failures
+    {
+        get
+        {
+            var failures = new List<string>();
+            if (Report.Json is null)
+            {
+                failures.Add("the attack itself failed: " + Report.Error);
+            }
+            if (!Survived)
+            {
+                failures.Add("the server did not survive: " + ExitDescription);
+            }
+            failures.AddRange(HealthFailures("during the attack", HealthDuring));
+            failures.AddRange(HealthFailures($"in the {Budgets.After.TotalSeconds:0.#} s after it", HealthAfter));
+            if (PeakRssKb > Budgets.RssKb)
+            {
+                failures.Add($"peak RSS {Mb(PeakRssKb)} MB exceeds the {Mb(Budgets.RssKb)} MB budget (it was {Mb(RssBeforeKb)} MB when the attack began)");
+            }
+            if (CpuAfterCores is { } cpu && cpu > CpuOwnCores + Budgets.CpuTolerance)
+            {
+                failures.Add($"CPU {cpu:0.00} cores from {Budgets.CpuGrace.TotalSeconds:0.#} s after the attack's end, against {CpuOwnCores:0.00} of its own unattacked (limit +{Budgets.CpuTolerance})");
+            }
+            failures.AddRange(Report.Violations.Select(v => "the attack found: " + v));
+            return failures;
+        }
+    }
+
+    public static string Mb(long kb) => (kb / 1024.0).ToString("0", CultureInfo.InvariantCulture);
+
+    public static string Slowest(IEnumerable<HealthProbe> probes, HealthProbeKind kind) =>
+        probes.Where(p => p.Kind == kind).Select(p => p.Took).DefaultIfEmpty().Max() is var t && t > TimeSpan.Zero
+            ? $"{t.TotalSeconds:0.00} s" : "none";
+
+    public string Describe()
+    {
+        var text = new StringBuilder();
+        text.AppendLine(CultureInfo.InvariantCulture, $"attack {Attack.Name}: {Attack.Script} {string.Join(' ', Attack.Arguments)} for {Attack.Seconds} s (ran {Took.TotalSeconds:0.0} s)");
+        if (Note.Length > 0)
+        {
+            text.AppendLine(Note);
+        }
+        text.AppendLine(CultureInfo.InvariantCulture, $"survived: {(Survived ? "yes" : "NO")}");
+        text.AppendLine(CultureInfo.InvariantCulture, $"health during: {Summary(HealthDuring)}");
+        text.AppendLine(CultureInfo.InvariantCulture, $"health after: {Summary(HealthAfter)}");
+        text.AppendLine(CultureInfo.InvariantCulture, $"RSS: {Mb(RssBeforeKb)} MB before, peak {Mb(PeakRssKb)} MB (budget {Mb(Budgets.RssKb)})");
+        text.AppendLine(CultureInfo.InvariantCulture, $"CPU after: {(CpuAfterCores is { } c ? $"{c:0.00}" : "gone")} cores (own {CpuOwnCores:0.00})");
+        if (TrainingSpeed is { } speed)
+        {
+            text.AppendLine(CultureInfo.InvariantCulture, $"training speed during the attack: {speed:P0} of unattacked");
+        }
+        text.AppendLine(CultureInfo.InvariantCulture, $"server log lines during the attack: {LogLines}");
+        text.AppendLine(CultureInfo.InvariantCulture, $"sent: {Report.Sent}");
+        text.AppendLine(CultureInfo.InvariantCulture, $"server: {Report.ServerReaction}");
+        if (Report.Json is { } json)
+        {
+            text.AppendLine("report: " + json.GetRawText());
+        }
+        var failures = Failures;
+        text.AppendLine(failures.Count == 0 ? "PASSED" : "FAILED:\n  " + string.Join("\n  ", failures));
+        return text.ToString();
+    }
+
+    private static IEnumerable<string> HealthFailures(string when, IReadOnlyList<HealthProbe> probes)
+    {
+        if (!probes.Any(p => p.Kind == HealthProbeKind.Cli))
+        {
+            yield return $"no `disttrain health` probe ran {when}";
+        }
+        foreach (var kind in new[] { HealthProbeKind.Cli, HealthProbeKind.Call })
+        {
+            var failed = probes.Where(p => p.Kind == kind && (!p.Serving || (kind == HealthProbeKind.Call && p.Took > HealthWatch.Limit))).ToList();
+            if (failed.Count > 0)
+            {
+                var name = kind == HealthProbeKind.Cli ? "`disttrain health --timeout 1`" : "in-process Check";
+                yield return $"{failed.Count} of {probes.Count(p => p.Kind == kind)} {name} probes {when} got no SERVING within 1 s: {failed[0].Detail}";
+            }
+        }
+    }
+
+    private static string Summary(IReadOnlyList<HealthProbe> probes)
+    {
+        var cli = probes.Where(p => p.Kind == HealthProbeKind.Cli).ToList();
+        var call = probes.Where(p => p.Kind == HealthProbeKind.Call).ToList();
+        return $"disttrain health {cli.Count(p => p.Serving)}/{cli.Count} serving (slowest process {Slowest(cli, HealthProbeKind.Cli)}); "
+            + $"Check {call.Count(p => p.Serving)}/{call.Count} serving (slowest {Slowest(call, HealthProbeKind.Call)})";
+    }
+}

@@ -1,0 +1,283 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+
+namespace DistTrain.Abuse.Tests;
+
+/// <summary>
+/// Every attack against one target, one after another, each from its own process: for a transport,
+/// against one real training run (coordinator and worker) sized from an unattacked calibration to
+/// outlast them all; for the Kestrel peer, against the peer. A run is replaced before the next
+/// attack when its server died or holds more than the memory budget, so that each attack starts
+/// clean; the bits test then says which. Runs once per target; every test reads from it.
+/// </summary>
+internal sealed class Campaign
+{
+    private static readonly TimeSpan GapBetweenAttacks = TimeSpan.FromSeconds(0.2);
+    private static readonly ConcurrentDictionary<string, Lazy<Task<Campaign>>> Started = new();
+
+    private readonly Dictionary<string, TrainingRun> runOfAttack = [];
+
+    private Campaign(Target target) => Target = target;
+
+    public Target Target { get; }
+
+    public Dictionary<string, AttackOutcome> Outcomes { get; } = [];
+
+    /// <summary>The unattacked yardsticks (training targets only).</summary>
+    public Calibration? Unattacked { get; private set; }
+
+    /// <summary>Epochs of every training run of the campaign and of the reference.</summary>
+    public int Epochs { get; private set; }
+
+    /// <summary>The training runs in order; more than one when a run had to be replaced.</summary>
+    public List<RunRecord> Runs { get; } = [];
+
+    /// <summary>weights_sha256 of `disttrain train --shards 1` with the same options: the unattacked bits.</summary>
+    public string ReferenceSha { get; private set; } = "";
+
+    public string ReferenceError { get; private set; } = "";
+
+    public static Task<Campaign> For(string target) =>
+        Started.GetOrAdd(target, name => new Lazy<Task<Campaign>>(() => RunAsync(Target.Named(name)))).Value;
+
+    private static async Task<Campaign> RunAsync(Target target)
+    {
+        var campaign = new Campaign(target);
+        if (target.IsKestrelPeer)
+        {
+            await campaign.AttackPeerAsync();
+        }
+        else
+        {
+            await campaign.AttackTrainingAsync();
+        }
+        CampaignReport.Write(campaign);
+        return campaign;
+    }
+
+    private async Task AttackTrainingAsync()
+    {
+        await EnsureDataAsync();
+        Unattacked = await Calibration.MeasureAsync(Target);
+        Epochs = PlanEpochs(Unattacked);
+        var runs = new List<TrainingRun>();
+        try
+        {
+            var run = await StartRunAsync(runs);
+            await using var health = new HealthWatch(run.Address);
+            var memory = new MemoryWatch(run.Gauge);
+            try
+            {
+                foreach (var attack in AttackCatalog.Selected())
+                {
+                    var note = "";
+                    if (WhyReplace(run, attack) is { } reason)
+                    {
+                        Runs[^1].ReplacedBecause = reason;
+                        if (!run.HasExited)
+                        {
+                            run.Dispose();
+                        }
+                        await memory.DisposeAsync();
+                        run = await StartRunAsync(runs);
+                        health.Address = run.Address;
+                        memory = new MemoryWatch(run.Gauge);
+                        note = "a new training run was started before this attack: " + reason;
+                    }
+                    Runs[^1].Attacks.Add(attack.Name);
+                    runOfAttack[attack.Name] = run;
+                    Outcomes[attack.Name] = await AttackOnceAsync(attack, run, health, memory, Unattacked.CpuOwnCores, note);
+                    await Task.Delay(GapBetweenAttacks);
+                }
+            }
+            finally
+            {
+                await memory.DisposeAsync();
+            }
+            await FinishRunsAsync(runs);
+        }
+        finally
+        {
+            foreach (var run in runs)
+            {
+                run.Dispose();
+            }
+        }
+        await RunReferenceAsync();
+    }
+
+    private async Task AttackPeerAsync()
+    {
+        var peer = await KestrelPeer.StartAsync();
+        try
+        {
+            await using var health = new HealthWatch(peer.Address);
+            var memory = new MemoryWatch(peer.Gauge);
+            try
+            {
+                // The idle server's own CPU, with the health probes going.
+                await Task.Delay(TimeSpan.FromSeconds(1));
+                var own = Calibration.Median(await Calibration.CpuRatesUntilExitAsync(peer.Gauge, () => peer.HasExited, TimeSpan.FromSeconds(2)));
+                foreach (var attack in AttackCatalog.Selected())
+                {
+                    var note = "";
+                    if (WhyReplace(peer, attack) is { } reason)
+                    {
+                        peer.Dispose();
+                        await memory.DisposeAsync();
+                        peer = await KestrelPeer.StartAsync();
+                        health.Address = peer.Address;
+                        memory = new MemoryWatch(peer.Gauge);
+                        note = "the peer was restarted before this attack: " + reason;
+                    }
+                    Outcomes[attack.Name] = await AttackOnceAsync(attack, peer, health, memory, own, note);
+                    await Task.Delay(GapBetweenAttacks);
+                }
+            }
+            finally
+            {
+                await memory.DisposeAsync();
+            }
+        }
+        finally
+        {
+            peer.Dispose();
+        }
+    }
+
+    private static async Task<AttackOutcome> AttackOnceAsync(Attack attack, IServerUnderAttack server, HealthWatch health, MemoryWatch memory, double cpuOwn, string note)
+    {
+        var rssBefore = memory.StartPeak();
+        var logBefore = server.LogLines;
+        var start = Clock.Now;
+        var report = await AttackScript.RunAsync(attack, server.Address);
+        var end = Clock.Now;
+        var logLines = server.LogLines - logBefore;
+        await Clock.Until(end + Budgets.CpuGrace);
+        var (cpuFrom, fromAt) = (server.Gauge.CpuSeconds(), Clock.Now);
+        await Clock.Until(end + Budgets.After);
+        var (cpuTo, toAt) = (server.Gauge.CpuSeconds(), Clock.Now);
+        return new AttackOutcome
+        {
+            Attack = attack,
+            Report = report,
+            Survived = !server.HasExited,
+            ExitDescription = server.ExitDescription,
+            HealthDuring = health.Between(start, end),
+            HealthAfter = health.Between(end, end + Budgets.After),
+            RssBeforeKb = rssBefore,
+            PeakRssKb = memory.PeakKb(),
+            CpuAfterCores = cpuFrom is { } a && cpuTo is { } b ? (b - a) / (toAt - fromAt).TotalSeconds : null,
+            CpuOwnCores = cpuOwn,
+            Start = start,
+            End = end,
+            LogLines = logLines,
+            Note = note,
+        };
+    }
+
+    /// <summary>Epochs enough for the training to outlast every attack with their checks, with 15% to spare.</summary>
+    private static int PlanEpochs(Calibration unattacked)
+    {
+        var seconds = AttackCatalog.Selected().Sum(a => a.Seconds + 0.5 + Budgets.After.TotalSeconds + GapBetweenAttacks.TotalSeconds);
+        return Math.Max(Calibration.Epochs, (int)Math.Ceiling(1.15 * seconds / unattacked.SteadyEpochSeconds) + 1);
+    }
+
+    private static string? WhyReplace(IServerUnderAttack server, Attack next) =>
+        server.HasExited ? $"the server had ended before {next.Name} ({server.ExitDescription.Split('\n')[0]})"
+        : server.Gauge.RssKb() is { } rss && rss > Budgets.RssKb ? $"it held {AttackOutcome.Mb(rss)} MB (over the {AttackOutcome.Mb(Budgets.RssKb)} MB budget) before {next.Name}"
+        : null;
+
+    private async Task<TrainingRun> StartRunAsync(List<TrainingRun> runs)
+    {
+        var run = TrainingRun.Start(Epochs, Target.TransportArguments);
+        runs.Add(run);
+        Runs.Add(new RunRecord(Runs.Count + 1));
+        await run.WaitForFirstEpochAsync(TimeSpan.FromMinutes(2));
+        return run;
+    }
+
+    private async Task FinishRunsAsync(List<TrainingRun> runs)
+    {
+        for (var i = 0; i < runs.Count; i++)
+        {
+            var record = Runs[i];
+            if (record.ReplacedBecause is not null && !runs[i].HasExited)
+            {
+                continue;
+            }
+            // Room for a run the attacks slowed to a third of its speed.
+            var limit = TimeSpan.FromSeconds(60 + (3 * Unattacked!.SecondsFor(Epochs)));
+            var (summary, error) = await runs[i].FinishAsync(limit);
+            record.Error = error;
+            if (summary is { } s)
+            {
+                record.WeightsSha256 = s.GetProperty("weights_sha256").GetString();
+                record.Seconds = s.GetProperty("seconds").GetDouble();
+            }
+        }
+        foreach (var (name, run) in runOfAttack)
+        {
+            var outcome = Outcomes[name];
+            if (run.EpochsAt(outcome.Start) is { } from && run.EpochsAt(outcome.End) is { } to)
+            {
+                outcome.TrainingSpeed = (to - from) / outcome.Took.TotalSeconds * Unattacked!.SteadyEpochSeconds;
+            }
+        }
+    }
+
+    private async Task RunReferenceAsync()
+    {
+        var outDir = Directory.CreateTempSubdirectory("disttrain-abuse-reference-").FullName;
+        try
+        {
+            // The same options but all cores: the kernels give the same bits on any thread count.
+            var options = TrainingRun.Options(Epochs).ToList();
+            options[options.IndexOf("--threads") + 1] = "0";
+            using var train = ChildProcess.Start("dotnet", [Repository.DisttrainDll, "train", "--shards", "1", .. options, "--out", outDir]);
+            var exit = await train.WaitAsync(TimeSpan.FromMinutes(10));
+            var summary = Path.Combine(outDir, "summary.json");
+            if (exit != 0 || !File.Exists(summary))
+            {
+                ReferenceError = $"disttrain train exited {exit?.ToString(CultureInfo.InvariantCulture) ?? "late"}:\n{train.Tail()}";
+                return;
+            }
+            using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(summary));
+            ReferenceSha = json.RootElement.GetProperty("weights_sha256").GetString()!;
+        }
+        finally
+        {
+            Directory.Delete(outDir, recursive: true);
+        }
+    }
+
+    private static async Task EnsureDataAsync()
+    {
+        if (File.Exists(Path.Combine(Repository.DataDir, "mnist", "t10k-labels-idx1-ubyte")))
+        {
+            return;
+        }
+        using var fetch = ChildProcess.Start("dotnet", [Repository.DisttrainDll, "fetch-data", "--data-dir", Repository.DataDir]);
+        if (await fetch.WaitAsync(TimeSpan.FromMinutes(5)) != 0)
+        {
+            throw new InvalidOperationException("fetch-data failed:\n" + fetch.Tail());
+        }
+    }
+}
+
+/// <summary>One training run of a campaign: the attacks it met and how it ended.</summary>
+internal sealed class RunRecord(int number)
+{
+    public int Number { get; } = number;
+
+    public List<string> Attacks { get; } = [];
+
+    /// <summary>Why it was replaced before its end, if it was.</summary>
+    public string? ReplacedBecause { get; set; }
+
+    public string? WeightsSha256 { get; set; }
+
+    public double? Seconds { get; set; }
+
+    public string Error { get; set; } = "";
+}

@@ -1,0 +1,99 @@
+using System.Collections.Concurrent;
+
+namespace DistTrain.Abuse.Tests;
+
+/// <summary>
+/// Asks the server under attack, all the time, whether it is serving, in two ways: `disttrain
+/// health --timeout 1` as a separate process once a second (its exit code says whether the answer
+/// came within the 1 s deadline), and an in-process HTTP/2 Check every 250 ms (its latency is the
+/// figure reported). Each probe is kept with its start and end, so any time window can be judged.
+/// </summary>
+internal sealed class HealthWatch : IAsyncDisposable
+{
+    public static readonly TimeSpan Limit = TimeSpan.FromSeconds(1);
+
+    private readonly ConcurrentQueue<HealthProbe> probes = new();
+    private readonly CancellationTokenSource stop = new();
+    private readonly Task cliLoop;
+    private readonly Task callLoop;
+    private volatile string address;
+
+    public HealthWatch(string address)
+    {
+        this.address = address;
+        cliLoop = Task.Run(() => RepeatAsync(TimeSpan.FromSeconds(1), ProbeWithCliAsync));
+        callLoop = Task.Run(() => RepeatAsync(TimeSpan.FromMilliseconds(250), ProbeWithCallAsync));
+    }
+
+    /// <summary>The server to ask (it changes when a run is replaced).</summary>
+    public string Address
+    {
+        get => address;
+        set => address = value;
+    }
+
+    /// <summary>Probes whose time overlaps [from, to].</summary>
+    public IReadOnlyList<HealthProbe> Between(TimeSpan from, TimeSpan to) =>
+        probes.Where(p => p.Start <= to && p.End >= from).ToList();
+
+    public async ValueTask DisposeAsync()
+    {
+        await stop.CancelAsync();
+        await Task.WhenAll(cliLoop, callLoop);
+        stop.Dispose();
+    }
+
+    private async Task RepeatAsync(TimeSpan period, Func<Task<HealthProbe>> probe)
+    {
+        while (!stop.IsCancellationRequested)
+        {
+            var start = Clock.Now;
+            probes.Enqueue(await probe());
+            var wait = start + period - Clock.Now;
+            if (wait > TimeSpan.Zero)
+            {
+                try
+                {
+                    await Task.Delay(wait, stop.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+            }
+        }
+    }
+
+    private async Task<HealthProbe> ProbeWithCliAsync()
+    {
+        var target = address;
+        var start = Clock.Now;
+        using var probe = ChildProcess.Start("dotnet", [Repository.DisttrainDll, "health", "--address", target, "--timeout", Limit.TotalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        // The deadline is the probe's own; this bound only catches a probe that hangs regardless.
+        var exit = await probe.WaitAsync(TimeSpan.FromSeconds(15));
+        var output = probe.Tail().Trim();
+        return new HealthProbe(HealthProbeKind.Cli, start, Clock.Now, exit == 0 && output.Contains(": SERVING", StringComparison.Ordinal),
+            exit is null ? "disttrain health still running after 15 s" : $"exit {exit}: {output}");
+    }
+
+    private async Task<HealthProbe> ProbeWithCallAsync()
+    {
+        var start = Clock.Now;
+        var (serving, took, detail) = await GrpcHealthCall.CheckAsync(address, Limit);
+        return new HealthProbe(HealthProbeKind.Call, start, start + took, serving, detail);
+    }
+}
+
+internal enum HealthProbeKind
+{
+    /// <summary>`disttrain health --timeout 1`, a separate process.</summary>
+    Cli,
+
+    /// <summary>A Check on a fresh HTTP/2 connection from the test process.</summary>
+    Call,
+}
+
+internal sealed record HealthProbe(HealthProbeKind Kind, TimeSpan Start, TimeSpan End, bool Serving, string Detail)
+{
+    public TimeSpan Took => End - Start;
+}

@@ -1,0 +1,147 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+
+namespace DistTrain.Abuse.Tests;
+
+/// <summary>
+/// A real training run under attack: `disttrain coordinator` with the target's transport arguments
+/// and one real `disttrain worker`, both with one compute thread, on loopback, on MNIST. Its
+/// progress is read from the coordinator's log as it arrives.
+/// </summary>
+internal sealed partial class TrainingRun : IServerUnderAttack
+{
+    private readonly ChildProcess coordinator;
+    private readonly ChildProcess worker;
+    private readonly List<(TimeSpan At, double Epochs)> progress = [(TimeSpan.Zero, 0)];
+    private readonly TaskCompletionSource firstEpoch = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int logLines;
+
+    private TrainingRun(int epochs, IReadOnlyList<string> transportArguments, string outDir)
+    {
+        Epochs = epochs;
+        OutDir = outDir;
+        Address = $"http://127.0.0.1:{Repository.FreeLoopbackPort()}";
+        Started = Clock.Now;
+        coordinator = ChildProcess.Start("dotnet",
+            [Repository.DisttrainDll, "coordinator", "--listen", Address, "--min-workers", "1", .. Options(epochs), "--out", outDir, .. transportArguments],
+            OnCoordinatorLine);
+        Gauge = new ProcessGauge(coordinator.Id);
+        worker = ChildProcess.Start("dotnet",
+            [Repository.DisttrainDll, "worker", "--coordinator", Address, "--name", "real-worker", "--threads", "1", "--retry-seconds", "0.2", .. transportArguments]);
+    }
+
+    public string Address { get; }
+
+    public ProcessGauge Gauge { get; }
+
+    public int Epochs { get; }
+
+    public string OutDir { get; }
+
+    public TimeSpan Started { get; }
+
+    public bool HasExited => coordinator.HasExited;
+
+    public int LogLines => Volatile.Read(ref logLines);
+
+    public string ExitDescription => HasExited
+        ? $"coordinator exit code {coordinator.Process.ExitCode}; its last lines:\n{coordinator.Tail()}\nworker's last lines:\n{worker.Tail()}"
+        : "still running";
+
+    /// <summary>The training options of every run of a campaign (and of the reference): only --epochs varies.</summary>
+    public static IEnumerable<string> Options(int epochs) =>
+        ["--epochs", epochs.ToString(CultureInfo.InvariantCulture), "--data-dir", Repository.DataDir, "--threads", "1", "--seed", "1"];
+
+    public static TrainingRun Start(int epochs, IReadOnlyList<string> transportArguments) =>
+        new(epochs, transportArguments, Directory.CreateTempSubdirectory("disttrain-abuse-run-").FullName);
+
+    /// <summary>Completes when epoch 1 is done: the processes are warm and the run is in full swing.</summary>
+    public async Task WaitForFirstEpochAsync(TimeSpan limit)
+    {
+        var done = await Task.WhenAny(firstEpoch.Task, coordinator.Process.WaitForExitAsync(), Task.Delay(limit));
+        if (done != firstEpoch.Task)
+        {
+            throw new InvalidOperationException($"the training run did not finish its first epoch within {limit}: {ExitDescription}\n{coordinator.Tail()}");
+        }
+    }
+
+    /// <summary>Waits for the coordinator to finish; its summary.json, or an error describing why there is none.</summary>
+    public async Task<(JsonElement? Summary, string Error)> FinishAsync(TimeSpan limit)
+    {
+        var exit = await coordinator.WaitAsync(limit);
+        var path = Path.Combine(OutDir, "summary.json");
+        if (exit != 0 || !File.Exists(path))
+        {
+            return (null, exit is null ? $"the run had not finished after {limit}" : $"the run ended without a summary: {ExitDescription}");
+        }
+        return (JsonDocument.Parse(File.ReadAllText(path)).RootElement.Clone(), "");
+    }
+
+    /// <summary>Seconds of each epoch, from metrics.csv.</summary>
+    public IReadOnlyList<double> EpochSeconds() =>
+        File.ReadAllLines(Path.Combine(OutDir, "metrics.csv")).Skip(1)
+            .Select(line => double.Parse(line.Split(',')[5], CultureInfo.InvariantCulture)).ToList();
+
+    public double? EpochsAt(TimeSpan at)
+    {
+        lock (progress)
+        {
+            var after = progress.FindIndex(p => p.At >= at);
+            if (after < 0)
+            {
+                return progress[^1].Epochs;
+            }
+            if (after == 0)
+            {
+                return progress[0].Epochs;
+            }
+            var (t0, e0) = progress[after - 1];
+            var (t1, e1) = progress[after];
+            return e0 + ((e1 - e0) * (at - t0).TotalSeconds / Math.Max(1e-9, (t1 - t0).TotalSeconds));
+        }
+    }
+
+    public void Dispose()
+    {
+        coordinator.Dispose();
+        worker.Dispose();
+        try
+        {
+            Directory.Delete(OutDir, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A file still held open by a dying process; the temp folder is cleaned by the system.
+        }
+    }
+
+    private void OnCoordinatorLine(TimeSpan at, string line)
+    {
+        Interlocked.Increment(ref logLines);
+        double? epochs = null;
+        if (EpochDone().Match(line) is { Success: true } done)
+        {
+            epochs = int.Parse(done.Groups[1].Value, CultureInfo.InvariantCulture);
+            firstEpoch.TrySetResult();
+        }
+        else if (BatchProgress().Match(line) is { Success: true } batch)
+        {
+            epochs = int.Parse(batch.Groups[1].Value, CultureInfo.InvariantCulture) - 1
+                + (double.Parse(batch.Groups[2].Value, CultureInfo.InvariantCulture) / double.Parse(batch.Groups[3].Value, CultureInfo.InvariantCulture));
+        }
+        if (epochs is { } e)
+        {
+            lock (progress)
+            {
+                progress.Add((at, e));
+            }
+        }
+    }
+
+    [GeneratedRegex(@"Epoch (\d+)/\d+ done:")]
+    private static partial Regex EpochDone();
+
+    [GeneratedRegex(@"Epoch (\d+)/\d+ batch (\d+)/(\d+) ")]
+    private static partial Regex BatchProgress();
+}
