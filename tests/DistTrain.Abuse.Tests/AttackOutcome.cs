@@ -118,7 +118,8 @@ internal sealed class AttackOutcome
             if (failed.Count > 0)
             {
                 var name = kind == HealthProbeKind.Cli ? "`disttrain health --timeout 1`" : "in-process Check";
-                yield return $"{failed.Count} of {probes.Count(p => p.Kind == kind)} {name} probes {when} got no SERVING within 1 s: {failed[0].Detail}";
+                var first = failed[0];
+                yield return $"{failed.Count} of {probes.Count(p => p.Kind == kind)} {name} probes {when} got no SERVING within 1 s: {(first.Serving ? $"SERVING after {first.Took.TotalSeconds:0.00} s" : first.Detail)}";
             }
         }
     }

@@ -77,6 +77,7 @@ internal sealed class Campaign
                         if (!run.HasExited)
                         {
                             run.Dispose();
+                            Runs[^1].Killed = true;
                         }
                         await memory.DisposeAsync();
                         run = await StartRunAsync(runs);
@@ -202,7 +203,7 @@ internal sealed class Campaign
         for (var i = 0; i < runs.Count; i++)
         {
             var record = Runs[i];
-            if (record.ReplacedBecause is not null && !runs[i].HasExited)
+            if (record.Killed)
             {
                 continue;
             }
@@ -274,6 +275,9 @@ internal sealed class RunRecord(int number)
 
     /// <summary>Why it was replaced before its end, if it was.</summary>
     public string? ReplacedBecause { get; set; }
+
+    /// <summary>Stopped by the suite when it was replaced (it had not ended by itself).</summary>
+    public bool Killed { get; set; }
 
     public string? WeightsSha256 { get; set; }
 

@@ -18,13 +18,15 @@ import h2.exceptions
 
 import attack
 import grpc_wire
+from h2frames import error_name
 
 KINDS = ["unknown method", "wrong content-type", "reset by the client"]
 
 
 class Client:
-    def __init__(self, target, report):
+    def __init__(self, target, report, patience):
         host, port = target.rsplit(":", 1)
+        self.patience = patience
         self.authority = target
         self.report = report
         self.sock = socket.create_connection((host, int(port)), timeout=5)
@@ -37,9 +39,16 @@ class Client:
         self.flush()
 
     def flush(self):
+        """Sends what h2 has queued; a server that stops reading for --patience ends the connection's use."""
         data = self.h2.data_to_send()
-        if data:
-            self.sock.sendall(data)
+        if data and not self.terminated:
+            try:
+                self.sock.settimeout(self.patience)
+                self.sock.sendall(data)
+            except socket.timeout:
+                self.terminated = f"the server stopped reading for {self.patience} s"
+            except OSError as error:
+                self.terminated = f"connection lost ({error})"
 
     def pump(self, wait):
         """Reads what the server sent (waiting up to `wait` s for it) and answers it (ACKs, PINGs)."""
@@ -48,12 +57,15 @@ class Client:
             data = self.sock.recv(1 << 20)
         except socket.timeout:
             return
+        except OSError as error:
+            self.terminated = self.terminated or f"connection lost ({error})"
+            return
         if not data:
             self.terminated = self.terminated or "closed"
             return
         for event in self.h2.receive_data(data):
             if isinstance(event, h2.events.ConnectionTerminated):
-                self.terminated = f"GOAWAY {h2.errors._error_code_from_int(event.error_code).name}"
+                self.terminated = f"GOAWAY {error_name(event.error_code)}"
             elif isinstance(event, (h2.events.StreamEnded, h2.events.StreamReset)):
                 self.ended.add(event.stream_id)
             elif isinstance(event, (h2.events.ResponseReceived, h2.events.TrailersReceived)):
@@ -106,7 +118,7 @@ def main():
     p.add_argument("--patience", type=float, default=1.0, help="seconds a shut window or the health check may take [1.0]")
     args = p.parse_args()
     report = attack.Report("rejected-calls-then-client", args)
-    client = Client(args.target, report)
+    client = Client(args.target, report, args.patience)
     client.pump(0.5)
     initial_window = client.h2.outbound_flow_control_window
     total = args.bytes or max(3 * initial_window, 8 << 20)
@@ -140,7 +152,7 @@ def main():
         client.flush()
     report.sent["rejected body bytes sent"] = sent
     if client.terminated:
-        report.notes.append(f"the server ended the connection: {client.terminated}")
+        report.notes.append(f"the connection ended before the well-behaved call: {client.terminated}")
     else:
         check_well_behaved_call(client, args.patience, report)
     client.sock.close()
