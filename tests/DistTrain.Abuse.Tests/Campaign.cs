@@ -5,14 +5,16 @@ namespace DistTrain.Abuse.Tests;
 
 /// <summary>
 /// Every attack against one target, one after another, each from its own process: for a transport,
-/// against one real training run (coordinator and worker) sized from an unattacked calibration to
-/// outlast them all; for the Kestrel peer, against the peer. A run is replaced before the next
-/// attack when its server died or holds more than the memory budget, so that each attack starts
-/// clean; the bits test then says which. Runs once per target; every test reads from it.
+/// against a real training run (coordinator and worker) sized from an unattacked calibration to
+/// outlast them; for the Kestrel peer, against the peer. So that each attack starts clean, the
+/// server is replaced before the next one when it has died, holds more than the memory budget, or
+/// is still busy 2 s after the last attack (a replacement run is sized for the attacks left).
+/// Runs once per target; every test reads from it.
 /// </summary>
 internal sealed class Campaign
 {
     private static readonly TimeSpan GapBetweenAttacks = TimeSpan.FromSeconds(0.2);
+    private static readonly TimeSpan SettleLimit = TimeSpan.FromSeconds(2);
     private static readonly ConcurrentDictionary<string, Lazy<Task<Campaign>>> Started = new();
 
     private readonly Dictionary<string, TrainingRun> runOfAttack = [];
@@ -26,16 +28,13 @@ internal sealed class Campaign
     /// <summary>The unattacked yardsticks (training targets only).</summary>
     public Calibration? Unattacked { get; private set; }
 
-    /// <summary>Epochs of every training run of the campaign and of the reference.</summary>
-    public int Epochs { get; private set; }
-
     /// <summary>The training runs in order; more than one when a run had to be replaced.</summary>
     public List<RunRecord> Runs { get; } = [];
 
-    /// <summary>weights_sha256 of `disttrain train --shards 1` with the same options: the unattacked bits.</summary>
-    public string ReferenceSha { get; private set; } = "";
+    /// <summary>weights_sha256 of `disttrain train --shards 1` with the same options, by epochs: the unattacked bits.</summary>
+    public Dictionary<int, string> ReferenceSha { get; } = [];
 
-    public string ReferenceError { get; private set; } = "";
+    public List<string> ReferenceErrors { get; } = [];
 
     public static Task<Campaign> For(string target) =>
         Started.GetOrAdd(target, name => new Lazy<Task<Campaign>>(() => RunAsync(Target.Named(name)))).Value;
@@ -58,20 +57,21 @@ internal sealed class Campaign
     private async Task AttackTrainingAsync()
     {
         await EnsureDataAsync();
-        Unattacked = await Calibration.MeasureAsync(Target);
-        Epochs = PlanEpochs(Unattacked);
+        var unattacked = Unattacked = await Calibration.MeasureAsync(Target);
+        var attacks = AttackCatalog.Selected();
         var runs = new List<TrainingRun>();
         try
         {
-            var run = await StartRunAsync(runs);
+            var run = await StartRunAsync(runs, attacks);
             await using var health = new HealthWatch(run.Address);
             var memory = new MemoryWatch(run.Gauge);
             try
             {
-                foreach (var attack in AttackCatalog.Selected())
+                AttackOutcome? previous = null;
+                for (var i = 0; i < attacks.Count; i++)
                 {
                     var note = "";
-                    if (WhyReplace(run, attack) is { } reason)
+                    if (await WhyReplaceAsync(run, attacks[i], previous, unattacked.CpuOwnCores) is { } reason)
                     {
                         Runs[^1].ReplacedBecause = reason;
                         if (!run.HasExited)
@@ -80,14 +80,14 @@ internal sealed class Campaign
                             Runs[^1].Killed = true;
                         }
                         await memory.DisposeAsync();
-                        run = await StartRunAsync(runs);
+                        run = await StartRunAsync(runs, attacks.Skip(i).ToList());
                         health.Address = run.Address;
                         memory = new MemoryWatch(run.Gauge);
-                        note = "a new training run was started before this attack: " + reason;
+                        note = $"training run {Runs.Count} was started for this attack: the last one was replaced because {reason}";
                     }
-                    Runs[^1].Attacks.Add(attack.Name);
-                    runOfAttack[attack.Name] = run;
-                    Outcomes[attack.Name] = await AttackOnceAsync(attack, run, health, memory, Unattacked.CpuOwnCores, note);
+                    Runs[^1].Attacks.Add(attacks[i].Name);
+                    runOfAttack[attacks[i].Name] = run;
+                    previous = Outcomes[attacks[i].Name] = await AttackOnceAsync(attacks[i], run, health, memory, unattacked.CpuOwnCores, note);
                     await Task.Delay(GapBetweenAttacks);
                 }
             }
@@ -104,7 +104,10 @@ internal sealed class Campaign
                 run.Dispose();
             }
         }
-        await RunReferenceAsync();
+        foreach (var epochs in Runs.Where(r => r.WeightsSha256 is not null).Select(r => r.Epochs).Distinct())
+        {
+            await RunReferenceAsync(epochs);
+        }
     }
 
     private async Task AttackPeerAsync()
@@ -119,19 +122,20 @@ internal sealed class Campaign
                 // The idle server's own CPU, with the health probes going.
                 await Task.Delay(TimeSpan.FromSeconds(1));
                 var own = Calibration.Median(await Calibration.CpuRatesUntilExitAsync(peer.Gauge, () => peer.HasExited, TimeSpan.FromSeconds(2)));
+                AttackOutcome? previous = null;
                 foreach (var attack in AttackCatalog.Selected())
                 {
                     var note = "";
-                    if (WhyReplace(peer, attack) is { } reason)
+                    if (await WhyReplaceAsync(peer, attack, previous, own) is { } reason)
                     {
                         peer.Dispose();
                         await memory.DisposeAsync();
                         peer = await KestrelPeer.StartAsync();
                         health.Address = peer.Address;
                         memory = new MemoryWatch(peer.Gauge);
-                        note = "the peer was restarted before this attack: " + reason;
+                        note = "the peer was restarted for this attack: " + reason;
                     }
-                    Outcomes[attack.Name] = await AttackOnceAsync(attack, peer, health, memory, own, note);
+                    previous = Outcomes[attack.Name] = await AttackOnceAsync(attack, peer, health, memory, own, note);
                     await Task.Delay(GapBetweenAttacks);
                 }
             }
@@ -177,23 +181,46 @@ internal sealed class Campaign
         };
     }
 
-    /// <summary>Epochs enough for the training to outlast every attack with their checks, with 15% to spare.</summary>
-    private static int PlanEpochs(Calibration unattacked)
+    /// <summary>Why the next attack needs a fresh server, or null when this one starts it clean.</summary>
+    private static async Task<string?> WhyReplaceAsync(IServerUnderAttack server, Attack next, AttackOutcome? previous, double cpuOwn)
     {
-        var seconds = AttackCatalog.Selected().Sum(a => a.Seconds + 0.5 + Budgets.After.TotalSeconds + GapBetweenAttacks.TotalSeconds);
+        if (server.HasExited)
+        {
+            return $"it had ended before {next.Name} ({server.ExitDescription.Split('\n')[0]})";
+        }
+        if (server.Gauge.RssKb() is { } rss && rss > Budgets.RssKb)
+        {
+            return $"it held {AttackOutcome.Mb(rss)} MB (over the {AttackOutcome.Mb(Budgets.RssKb)} MB budget) after {previous?.Attack.Name}";
+        }
+        if (previous?.CpuAfterCores is not { } cpu || cpu <= cpuOwn + Budgets.CpuTolerance)
+        {
+            return null;
+        }
+        var settleEnd = Clock.Now + SettleLimit;
+        while (Clock.Now < settleEnd)
+        {
+            var rates = await Calibration.CpuRatesUntilExitAsync(server.Gauge, () => server.HasExited, Budgets.CpuWindow);
+            if (rates.Count == 0 || (cpu = rates[0]) <= cpuOwn + Budgets.CpuTolerance)
+            {
+                return null;
+            }
+        }
+        return string.Create(CultureInfo.InvariantCulture, $"it was still busy ({cpu:0.00} cores against its own {cpuOwn:0.00}) {(Budgets.After + SettleLimit).TotalSeconds:0.#} s after {previous.Attack.Name}");
+    }
+
+    /// <summary>Epochs enough for the training to outlast <paramref name="attacks"/> with their checks, with 15% to spare.</summary>
+    private static int PlanEpochs(Calibration unattacked, IEnumerable<Attack> attacks)
+    {
+        var seconds = attacks.Sum(a => a.Seconds + 0.5 + Budgets.After.TotalSeconds + GapBetweenAttacks.TotalSeconds);
         return Math.Max(Calibration.Epochs, (int)Math.Ceiling(1.15 * seconds / unattacked.SteadyEpochSeconds) + 1);
     }
 
-    private static string? WhyReplace(IServerUnderAttack server, Attack next) =>
-        server.HasExited ? $"the server had ended before {next.Name} ({server.ExitDescription.Split('\n')[0]})"
-        : server.Gauge.RssKb() is { } rss && rss > Budgets.RssKb ? $"it held {AttackOutcome.Mb(rss)} MB (over the {AttackOutcome.Mb(Budgets.RssKb)} MB budget) before {next.Name}"
-        : null;
-
-    private async Task<TrainingRun> StartRunAsync(List<TrainingRun> runs)
+    private async Task<TrainingRun> StartRunAsync(List<TrainingRun> runs, IReadOnlyList<Attack> attacks)
     {
-        var run = TrainingRun.Start(Epochs, Target.TransportArguments);
+        var epochs = PlanEpochs(Unattacked!, attacks);
+        var run = TrainingRun.Start(epochs, Target.TransportArguments, Path.Combine(Repository.ResultsDir, $"abuse-{Target.Name}-run{Runs.Count + 1}-coordinator.log"));
         runs.Add(run);
-        Runs.Add(new RunRecord(Runs.Count + 1));
+        Runs.Add(new RunRecord(Runs.Count + 1, epochs));
         await run.WaitForFirstEpochAsync(TimeSpan.FromMinutes(2));
         return run;
     }
@@ -208,7 +235,7 @@ internal sealed class Campaign
                 continue;
             }
             // Room for a run the attacks slowed to a third of its speed.
-            var limit = TimeSpan.FromSeconds(60 + (3 * Unattacked!.SecondsFor(Epochs)));
+            var limit = TimeSpan.FromSeconds(60 + (3 * Unattacked!.SecondsFor(record.Epochs)));
             var (summary, error) = await runs[i].FinishAsync(limit);
             record.Error = error;
             if (summary is { } s)
@@ -227,24 +254,24 @@ internal sealed class Campaign
         }
     }
 
-    private async Task RunReferenceAsync()
+    private async Task RunReferenceAsync(int epochs)
     {
         var outDir = Directory.CreateTempSubdirectory("disttrain-abuse-reference-").FullName;
         try
         {
             // The same options but all cores: the kernels give the same bits on any thread count.
-            var options = TrainingRun.Options(Epochs).ToList();
+            var options = TrainingRun.Options(epochs).ToList();
             options[options.IndexOf("--threads") + 1] = "0";
             using var train = ChildProcess.Start("dotnet", [Repository.DisttrainDll, "train", "--shards", "1", .. options, "--out", outDir]);
             var exit = await train.WaitAsync(TimeSpan.FromMinutes(10));
             var summary = Path.Combine(outDir, "summary.json");
             if (exit != 0 || !File.Exists(summary))
             {
-                ReferenceError = $"disttrain train exited {exit?.ToString(CultureInfo.InvariantCulture) ?? "late"}:\n{train.Tail()}";
+                ReferenceErrors.Add($"disttrain train --epochs {epochs} exited {exit?.ToString(CultureInfo.InvariantCulture) ?? "late"}:\n{train.Tail()}");
                 return;
             }
             using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(summary));
-            ReferenceSha = json.RootElement.GetProperty("weights_sha256").GetString()!;
+            ReferenceSha[epochs] = json.RootElement.GetProperty("weights_sha256").GetString()!;
         }
         finally
         {
@@ -264,24 +291,4 @@ internal sealed class Campaign
             throw new InvalidOperationException("fetch-data failed:\n" + fetch.Tail());
         }
     }
-}
-
-/// <summary>One training run of a campaign: the attacks it met and how it ended.</summary>
-internal sealed class RunRecord(int number)
-{
-    public int Number { get; } = number;
-
-    public List<string> Attacks { get; } = [];
-
-    /// <summary>Why it was replaced before its end, if it was.</summary>
-    public string? ReplacedBecause { get; set; }
-
-    /// <summary>Stopped by the suite when it was replaced (it had not ended by itself).</summary>
-    public bool Killed { get; set; }
-
-    public string? WeightsSha256 { get; set; }
-
-    public double? Seconds { get; set; }
-
-    public string Error { get; set; } = "";
 }

@@ -15,7 +15,13 @@ internal static class CampaignReport
         {
             text.AppendLine(CultureInfo.InvariantCulture,
                 $"Unattacked ({Calibration.Epochs} epochs): {u.SteadyEpochSeconds:0.00} s per epoch, coordinator CPU {u.CpuOwnCores:0.00} cores, peak RSS {AttackOutcome.Mb(u.PeakRssKb)} MB.");
-            text.AppendLine(CultureInfo.InvariantCulture, $"Attacked training: {campaign.Epochs} epochs; {TrainingTime(campaign)}; bits: {Bits(campaign)}.");
+            foreach (var run in campaign.Runs)
+            {
+                text.AppendLine(CultureInfo.InvariantCulture, $"- training run {run.Number} ({run.Epochs} epochs; attacks {string.Join(", ", run.Attacks)}): {Ending(campaign, run)}");
+            }
+            var failures = BitsFailures(campaign);
+            text.AppendLine();
+            text.AppendLine(failures.Count == 0 ? "Bits: every run that finished has the weights_sha256 of the unattacked run." : "Bits: " + string.Join("; ", failures));
             text.AppendLine();
         }
         text.AppendLine("| attack | survived | health during: slowest Check, `disttrain health` ok | health after | peak RSS MB (before) | CPU after, cores (own) | training speed | log lines | server's reaction | verdict |");
@@ -46,44 +52,41 @@ internal static class CampaignReport
     public static IReadOnlyList<string> BitsFailures(Campaign campaign)
     {
         var failures = new List<string>();
-        if (campaign.ReferenceSha.Length == 0)
-        {
-            failures.Add("the unattacked reference run failed: " + campaign.ReferenceError);
-        }
-        foreach (var run in campaign.Runs)
+        failures.AddRange(campaign.ReferenceErrors.Select(e => "the unattacked reference run failed: " + e));
+        foreach (var run in campaign.Runs.Where(r => !r.Killed))
         {
             var attacks = string.Join(", ", run.Attacks);
             if (run.WeightsSha256 is null)
             {
-                failures.Add($"training run {run.Number} (attacks {attacks}) has no result: {run.ReplacedBecause ?? run.Error}");
+                failures.Add($"training run {run.Number} (attacks {attacks}) ended without a result: {run.Error}");
             }
-            else if (run.WeightsSha256 != campaign.ReferenceSha)
+            else if (campaign.ReferenceSha.TryGetValue(run.Epochs, out var reference) && run.WeightsSha256 != reference)
             {
-                failures.Add($"training run {run.Number} (attacks {attacks}) ended with weights_sha256 {run.WeightsSha256}, the unattacked run with {campaign.ReferenceSha}");
+                failures.Add($"training run {run.Number} (attacks {attacks}) ended with weights_sha256 {run.WeightsSha256}, the unattacked run with {reference}");
             }
         }
-        if (campaign.Runs.Count == 0)
+        // Runs the suite stopped (to start the next attack clean) prove nothing; one must have finished.
+        if (!campaign.Runs.Any(r => r.WeightsSha256 is not null))
         {
-            failures.Add("no training run was started");
+            failures.Add("no training run finished");
         }
         return failures;
     }
 
-    private static string TrainingTime(Campaign campaign)
+    private static string Ending(Campaign campaign, RunRecord run)
     {
-        var first = campaign.Runs.FirstOrDefault();
-        if (first?.Seconds is not { } seconds || campaign.Unattacked is not { } u)
+        if (run.Killed)
         {
-            return "training time: no finished run";
+            return "stopped by the suite, because " + run.ReplacedBecause;
         }
-        var unattacked = u.SecondsFor(campaign.Epochs);
-        return string.Create(CultureInfo.InvariantCulture, $"training took {seconds:0.0} s against {unattacked:0.0} s unattacked ({seconds / unattacked:0.00}x)");
-    }
-
-    private static string Bits(Campaign campaign)
-    {
-        var failures = BitsFailures(campaign);
-        return failures.Count == 0 ? $"same weights_sha256 as unattacked ({campaign.ReferenceSha[..12]}…)" : string.Join("; ", failures);
+        if (run.Seconds is not { } seconds)
+        {
+            return "ended without a result: " + run.Error;
+        }
+        var unattacked = campaign.Unattacked!.SecondsFor(run.Epochs);
+        var bits = campaign.ReferenceSha.TryGetValue(run.Epochs, out var reference)
+            ? (reference == run.WeightsSha256 ? "same bits as unattacked" : "**different bits**") : "no reference";
+        return string.Create(CultureInfo.InvariantCulture, $"trained {seconds:0.0} s against {unattacked:0.0} s unattacked ({seconds / unattacked:0.00}x), {bits}");
     }
 
     private static string Health(IReadOnlyList<HealthProbe> probes)

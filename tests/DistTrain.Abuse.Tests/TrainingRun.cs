@@ -15,10 +15,16 @@ internal sealed partial class TrainingRun : IServerUnderAttack
     private readonly ChildProcess worker;
     private readonly List<(TimeSpan At, double Epochs)> progress = [(TimeSpan.Zero, 0)];
     private readonly TaskCompletionSource firstEpoch = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly StreamWriter? log;
     private int logLines;
 
-    private TrainingRun(int epochs, IReadOnlyList<string> transportArguments, string outDir)
+    private TrainingRun(int epochs, IReadOnlyList<string> transportArguments, string outDir, string? logFile)
     {
+        if (logFile is not null)
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(logFile)!);
+            log = new StreamWriter(logFile) { AutoFlush = true };
+        }
         Epochs = epochs;
         OutDir = outDir;
         Address = $"http://127.0.0.1:{Repository.FreeLoopbackPort()}";
@@ -53,8 +59,12 @@ internal sealed partial class TrainingRun : IServerUnderAttack
     public static IEnumerable<string> Options(int epochs) =>
         ["--epochs", epochs.ToString(CultureInfo.InvariantCulture), "--data-dir", Repository.DataDir, "--threads", "1", "--seed", "1"];
 
-    public static TrainingRun Start(int epochs, IReadOnlyList<string> transportArguments) =>
-        new(epochs, transportArguments, Directory.CreateTempSubdirectory("disttrain-abuse-run-").FullName);
+    /// <summary>Starts coordinator and worker; the coordinator's first <see cref="LogFileLines"/> lines go to <paramref name="logFile"/> when given.</summary>
+    public static TrainingRun Start(int epochs, IReadOnlyList<string> transportArguments, string? logFile = null) =>
+        new(epochs, transportArguments, Directory.CreateTempSubdirectory("disttrain-abuse-run-").FullName, logFile);
+
+    /// <summary>Lines of the coordinator's log kept in its file: an attack can make it log hundreds of thousands.</summary>
+    public const int LogFileLines = 20_000;
 
     /// <summary>Completes when epoch 1 is done: the processes are warm and the run is in full swing.</summary>
     public async Task WaitForFirstEpochAsync(TimeSpan limit)
@@ -106,6 +116,14 @@ internal sealed partial class TrainingRun : IServerUnderAttack
     {
         coordinator.Dispose();
         worker.Dispose();
+        lock (progress)
+        {
+            if (log is not null && LogLines > LogFileLines)
+            {
+                log.WriteLine($"... {LogLines - LogFileLines} more lines not kept");
+            }
+            log?.Dispose();
+        }
         try
         {
             Directory.Delete(OutDir, recursive: true);
@@ -118,7 +136,13 @@ internal sealed partial class TrainingRun : IServerUnderAttack
 
     private void OnCoordinatorLine(TimeSpan at, string line)
     {
-        Interlocked.Increment(ref logLines);
+        if (Interlocked.Increment(ref logLines) <= LogFileLines)
+        {
+            lock (progress)
+            {
+                log?.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[{at.TotalSeconds:0.000}] {line}"));
+            }
+        }
         double? epochs = null;
         if (EpochDone().Match(line) is { Success: true } done)
         {
