@@ -14,9 +14,17 @@ internal sealed class AttackOutcome
 
     public string ExitDescription { get; init; } = "";
 
-    public required IReadOnlyList<HealthProbe> HealthDuring { get; init; }
+    /// <summary>Health probes that overlapped the attack; filled in once every probe has ended.</summary>
+    public IReadOnlyList<HealthProbe> HealthDuring { get; private set; } = [];
 
-    public required IReadOnlyList<HealthProbe> HealthAfter { get; init; }
+    /// <summary>Health probes that overlapped the <see cref="Budgets.After"/> seconds after it.</summary>
+    public IReadOnlyList<HealthProbe> HealthAfter { get; private set; } = [];
+
+    public void TakeHealthFrom(HealthWatch health)
+    {
+        HealthDuring = health.Between(Start, End);
+        HealthAfter = health.Between(End, End + Budgets.After);
+    }
 
     public required long RssBeforeKb { get; init; }
 
@@ -28,8 +36,8 @@ internal sealed class AttackOutcome
     /// <summary>The training's own CPU (or the idle server's), cores.</summary>
     public required double CpuOwnCores { get; init; }
 
-    /// <summary>Training speed during the attack as a fraction of the unattacked speed; null for a server that does not train.</summary>
-    public double? TrainingSpeed { get; set; }
+    /// <summary>Seconds of training lost to the attack (see <see cref="TrainingRun.DelayDuring"/>); null for a server that does not train.</summary>
+    public double? TrainingDelaySeconds { get; set; }
 
     /// <summary>When the attack process started and ended, on <see cref="Clock"/>.</summary>
     public required TimeSpan Start { get; init; }
@@ -90,9 +98,9 @@ internal sealed class AttackOutcome
         text.AppendLine(CultureInfo.InvariantCulture, $"health after: {Summary(HealthAfter)}");
         text.AppendLine(CultureInfo.InvariantCulture, $"RSS: {Mb(RssBeforeKb)} MB before, peak {Mb(PeakRssKb)} MB (budget {Mb(Budgets.RssKb)})");
         text.AppendLine(CultureInfo.InvariantCulture, $"CPU after: {(CpuAfterCores is { } c ? $"{c:0.00}" : "gone")} cores (own {CpuOwnCores:0.00})");
-        if (TrainingSpeed is { } speed)
+        if (TrainingDelaySeconds is { } delay)
         {
-            text.AppendLine(CultureInfo.InvariantCulture, $"training speed during the attack: {speed:P0} of unattacked");
+            text.AppendLine(CultureInfo.InvariantCulture, $"training delayed by {delay:0.0} s (the attack lasted {Took.TotalSeconds:0.0} s)");
         }
         text.AppendLine(CultureInfo.InvariantCulture, $"server log lines during the attack: {LogLines}");
         text.AppendLine(CultureInfo.InvariantCulture, $"sent: {Report.Sent}");

@@ -63,7 +63,7 @@ internal sealed class Campaign
         try
         {
             var run = await StartRunAsync(runs, attacks);
-            await using var health = new HealthWatch(run.Address);
+            var health = new HealthWatch(run.Address);
             var memory = new MemoryWatch(run.Gauge);
             try
             {
@@ -74,6 +74,7 @@ internal sealed class Campaign
                     if (await WhyReplaceAsync(run, attacks[i], previous, unattacked.CpuOwnCores) is { } reason)
                     {
                         Runs[^1].ReplacedBecause = reason;
+                        await health.PauseAsync();
                         if (!run.HasExited)
                         {
                             run.Dispose();
@@ -81,19 +82,22 @@ internal sealed class Campaign
                         }
                         await memory.DisposeAsync();
                         run = await StartRunAsync(runs, attacks.Skip(i).ToList());
-                        health.Address = run.Address;
+                        health.Resume(run.Address);
                         memory = new MemoryWatch(run.Gauge);
                         note = $"training run {Runs.Count} was started for this attack: the last one was replaced because {reason}";
                     }
                     Runs[^1].Attacks.Add(attacks[i].Name);
                     runOfAttack[attacks[i].Name] = run;
-                    previous = Outcomes[attacks[i].Name] = await AttackOnceAsync(attacks[i], run, health, memory, unattacked.CpuOwnCores, note);
+                    previous = Outcomes[attacks[i].Name] = await AttackOnceAsync(attacks[i], run, memory, unattacked.CpuOwnCores, note);
                     await Task.Delay(GapBetweenAttacks);
                 }
+                await health.DisposeAsync();
+                TakeHealth(health);
             }
             finally
             {
                 await memory.DisposeAsync();
+                await health.DisposeAsync();
             }
             await FinishRunsAsync(runs);
         }
@@ -115,7 +119,7 @@ internal sealed class Campaign
         var peer = await KestrelPeer.StartAsync();
         try
         {
-            await using var health = new HealthWatch(peer.Address);
+            var health = new HealthWatch(peer.Address);
             var memory = new MemoryWatch(peer.Gauge);
             try
             {
@@ -128,20 +132,24 @@ internal sealed class Campaign
                     var note = "";
                     if (await WhyReplaceAsync(peer, attack, previous, own) is { } reason)
                     {
+                        await health.PauseAsync();
                         peer.Dispose();
                         await memory.DisposeAsync();
                         peer = await KestrelPeer.StartAsync();
-                        health.Address = peer.Address;
+                        health.Resume(peer.Address);
                         memory = new MemoryWatch(peer.Gauge);
                         note = "the peer was restarted for this attack: " + reason;
                     }
-                    previous = Outcomes[attack.Name] = await AttackOnceAsync(attack, peer, health, memory, own, note);
+                    previous = Outcomes[attack.Name] = await AttackOnceAsync(attack, peer, memory, own, note);
                     await Task.Delay(GapBetweenAttacks);
                 }
+                await health.DisposeAsync();
+                TakeHealth(health);
             }
             finally
             {
                 await memory.DisposeAsync();
+                await health.DisposeAsync();
             }
         }
         finally
@@ -150,7 +158,7 @@ internal sealed class Campaign
         }
     }
 
-    private static async Task<AttackOutcome> AttackOnceAsync(Attack attack, IServerUnderAttack server, HealthWatch health, MemoryWatch memory, double cpuOwn, string note)
+    private static async Task<AttackOutcome> AttackOnceAsync(Attack attack, IServerUnderAttack server, MemoryWatch memory, double cpuOwn, string note)
     {
         var rssBefore = memory.StartPeak();
         var logBefore = server.LogLines;
@@ -168,8 +176,6 @@ internal sealed class Campaign
             Report = report,
             Survived = !server.HasExited,
             ExitDescription = server.ExitDescription,
-            HealthDuring = health.Between(start, end),
-            HealthAfter = health.Between(end, end + Budgets.After),
             RssBeforeKb = rssBefore,
             PeakRssKb = memory.PeakKb(),
             CpuAfterCores = cpuFrom is { } a && cpuTo is { } b ? (b - a) / (toAt - fromAt).TotalSeconds : null,
@@ -179,6 +185,15 @@ internal sealed class Campaign
             LogLines = logLines,
             Note = note,
         };
+    }
+
+    /// <summary>Each attack's health probes, once every probe has ended (one under way at a window's end counts too).</summary>
+    private void TakeHealth(HealthWatch health)
+    {
+        foreach (var outcome in Outcomes.Values)
+        {
+            outcome.TakeHealthFrom(health);
+        }
     }
 
     /// <summary>Why the next attack needs a fresh server, or null when this one starts it clean.</summary>
@@ -246,11 +261,9 @@ internal sealed class Campaign
         }
         foreach (var (name, run) in runOfAttack)
         {
-            var outcome = Outcomes[name];
-            if (run.EpochsAt(outcome.Start) is { } from && run.EpochsAt(outcome.End) is { } to)
-            {
-                outcome.TrainingSpeed = (to - from) / outcome.Took.TotalSeconds * Unattacked!.SteadyEpochSeconds;
-            }
+            // Unattacked speed: the calibration's, or this run's typical epoch when the machine got faster since.
+            var epochSeconds = Math.Min(Unattacked!.SteadyEpochSeconds, run.MedianEpochSeconds() ?? double.MaxValue);
+            Outcomes[name].TrainingDelaySeconds = run.DelayDuring(Outcomes[name].Start, Outcomes[name].End, epochSeconds);
         }
     }
 

@@ -24,7 +24,7 @@ internal static class CampaignReport
             text.AppendLine(failures.Count == 0 ? "Bits: every run that finished has the weights_sha256 of the unattacked run." : "Bits: " + string.Join("; ", failures));
             text.AppendLine();
         }
-        text.AppendLine("| attack | survived | health during: slowest Check, `disttrain health` ok | health after | peak RSS MB (before) | CPU after, cores (own) | training speed | log lines | server's reaction | verdict |");
+        text.AppendLine("| attack | survived | health during: slowest Check, `disttrain health` ok | health after | peak RSS MB (before) | CPU after, cores (own) | training delay | log lines | server's reaction | verdict |");
         text.AppendLine("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
         foreach (var attack in AttackCatalog.Selected())
         {
@@ -36,7 +36,7 @@ internal static class CampaignReport
             text.AppendLine(CultureInfo.InvariantCulture,
                 $"| {attack.Name} | {(o.Survived ? "yes" : "**no**")} | {Health(o.HealthDuring)} | {Health(o.HealthAfter)} | {AttackOutcome.Mb(o.PeakRssKb)} ({AttackOutcome.Mb(o.RssBeforeKb)}) "
                 + $"| {(o.CpuAfterCores is { } c ? c.ToString("0.00", CultureInfo.InvariantCulture) : "-")} ({o.CpuOwnCores:0.00}) "
-                + $"| {(o.TrainingSpeed is { } s ? s.ToString("P0", CultureInfo.InvariantCulture) : "-")} | {o.LogLines} | {Escape(o.Report.ServerReaction)} "
+                + $"| {(o.TrainingDelaySeconds is { } d ? d.ToString("+0.0 s;-0.0 s", CultureInfo.InvariantCulture) : "-")} | {o.LogLines} | {Escape(o.Report.ServerReaction)} "
                 + $"| {(failures.Count == 0 ? "pass" : "**FAIL**: " + Escape(string.Join("; ", failures)))} |");
         }
         return text.ToString();

@@ -17,6 +17,9 @@ internal sealed class HealthWatch : IAsyncDisposable
     private readonly Task cliLoop;
     private readonly Task callLoop;
     private volatile string address;
+    private volatile bool paused;
+    private int inFlight;
+    private bool disposed;
 
     public HealthWatch(string address)
     {
@@ -25,19 +28,35 @@ internal sealed class HealthWatch : IAsyncDisposable
         callLoop = Task.Run(() => RepeatAsync(TimeSpan.FromMilliseconds(250), ProbeWithCallAsync));
     }
 
-    /// <summary>The server to ask (it changes when a run is replaced).</summary>
-    public string Address
+    /// <summary>Stops probing once the probes under way have ended, so that none sees a server the suite stops.</summary>
+    public async Task PauseAsync()
     {
-        get => address;
-        set => address = value;
+        paused = true;
+        while (Volatile.Read(ref inFlight) > 0)
+        {
+            await Task.Delay(20);
+        }
+    }
+
+    /// <summary>Probes again, now <paramref name="server"/>.</summary>
+    public void Resume(string server)
+    {
+        address = server;
+        paused = false;
     }
 
     /// <summary>Probes whose time overlaps [from, to].</summary>
     public IReadOnlyList<HealthProbe> Between(TimeSpan from, TimeSpan to) =>
         probes.Where(p => p.Start <= to && p.End >= from).ToList();
 
+    /// <summary>Stops probing and waits for the probes under way, so that every probe is in <see cref="Between"/>.</summary>
     public async ValueTask DisposeAsync()
     {
+        if (disposed)
+        {
+            return;
+        }
+        disposed = true;
         await stop.CancelAsync();
         await Task.WhenAll(cliLoop, callLoop);
         stop.Dispose();
@@ -48,7 +67,19 @@ internal sealed class HealthWatch : IAsyncDisposable
         while (!stop.IsCancellationRequested)
         {
             var start = Clock.Now;
-            probes.Enqueue(await probe());
+            // Counted before the pause is looked at, so that PauseAsync never misses a probe starting.
+            Interlocked.Increment(ref inFlight);
+            try
+            {
+                if (!paused)
+                {
+                    probes.Enqueue(await probe());
+                }
+            }
+            finally
+            {
+                Interlocked.Decrement(ref inFlight);
+            }
             var wait = start + period - Clock.Now;
             if (wait > TimeSpan.Zero)
             {

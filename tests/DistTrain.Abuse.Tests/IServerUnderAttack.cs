@@ -16,6 +16,4 @@ internal interface IServerUnderAttack : IDisposable
     /// <summary>Lines it has logged so far.</summary>
     int LogLines { get; }
 
-    /// <summary>Training progress at a moment, in epochs (interpolated between log lines); null for a server that does not train.</summary>
-    double? EpochsAt(TimeSpan at);
 }

@@ -42,7 +42,5 @@ internal sealed class KestrelPeer : IServerUnderAttack
         return peer;
     }
 
-    public double? EpochsAt(TimeSpan at) => null;
-
     public void Dispose() => server.Dispose();
 }

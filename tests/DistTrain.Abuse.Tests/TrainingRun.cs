@@ -7,13 +7,13 @@ namespace DistTrain.Abuse.Tests;
 /// <summary>
 /// A real training run under attack: `disttrain coordinator` with the target's transport arguments
 /// and one real `disttrain worker`, both with one compute thread, on loopback, on MNIST. Its
-/// progress is read from the coordinator's log as it arrives.
+/// epochs' ends are read from the coordinator's log as they arrive.
 /// </summary>
 internal sealed partial class TrainingRun : IServerUnderAttack
 {
     private readonly ChildProcess coordinator;
     private readonly ChildProcess worker;
-    private readonly List<(TimeSpan At, double Epochs)> progress = [(TimeSpan.Zero, 0)];
+    private readonly List<TimeSpan> epochEnds = [];
     private readonly TaskCompletionSource firstEpoch = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly StreamWriter? log;
     private int logLines;
@@ -93,22 +93,32 @@ internal sealed partial class TrainingRun : IServerUnderAttack
         File.ReadAllLines(Path.Combine(OutDir, "metrics.csv")).Skip(1)
             .Select(line => double.Parse(line.Split(',')[5], CultureInfo.InvariantCulture)).ToList();
 
-    public double? EpochsAt(TimeSpan at)
+    /// <summary>
+    /// Seconds the training lost during [from, to]: the epochs around that window (from the last
+    /// epoch end before it to the first after it) took that much longer than <paramref name="epochSeconds"/>
+    /// each, the rest of their time being assumed unattacked. Null until an epoch has ended after it.
+    /// </summary>
+    public double? DelayDuring(TimeSpan from, TimeSpan to, double epochSeconds)
     {
-        lock (progress)
+        lock (epochEnds)
         {
-            var after = progress.FindIndex(p => p.At >= at);
-            if (after < 0)
+            var before = epochEnds.LastOrDefault(t => t <= from, Started);
+            var after = epochEnds.FirstOrDefault(t => t >= to);
+            if (after == default)
             {
-                return progress[^1].Epochs;
+                return null;
             }
-            if (after == 0)
-            {
-                return progress[0].Epochs;
-            }
-            var (t0, e0) = progress[after - 1];
-            var (t1, e1) = progress[after];
-            return e0 + ((e1 - e0) * (at - t0).TotalSeconds / Math.Max(1e-9, (t1 - t0).TotalSeconds));
+            var epochs = epochEnds.Count(t => t > before && t <= after);
+            return (after - before).TotalSeconds - (epochs * epochSeconds);
+        }
+    }
+
+    /// <summary>The median time between epoch ends of this run, seconds (null before two epochs).</summary>
+    public double? MedianEpochSeconds()
+    {
+        lock (epochEnds)
+        {
+            return epochEnds.Count < 3 ? null : Calibration.Median(epochEnds.Skip(1).Zip(epochEnds.Skip(2), (a, b) => (b - a).TotalSeconds));
         }
     }
 
@@ -116,7 +126,7 @@ internal sealed partial class TrainingRun : IServerUnderAttack
     {
         coordinator.Dispose();
         worker.Dispose();
-        lock (progress)
+        lock (epochEnds)
         {
             if (log is not null && LogLines > LogFileLines)
             {
@@ -138,34 +148,21 @@ internal sealed partial class TrainingRun : IServerUnderAttack
     {
         if (Interlocked.Increment(ref logLines) <= LogFileLines)
         {
-            lock (progress)
+            lock (epochEnds)
             {
                 log?.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[{at.TotalSeconds:0.000}] {line}"));
             }
         }
-        double? epochs = null;
-        if (EpochDone().Match(line) is { Success: true } done)
+        if (EpochDone().IsMatch(line))
         {
-            epochs = int.Parse(done.Groups[1].Value, CultureInfo.InvariantCulture);
-            firstEpoch.TrySetResult();
-        }
-        else if (BatchProgress().Match(line) is { Success: true } batch)
-        {
-            epochs = int.Parse(batch.Groups[1].Value, CultureInfo.InvariantCulture) - 1
-                + (double.Parse(batch.Groups[2].Value, CultureInfo.InvariantCulture) / double.Parse(batch.Groups[3].Value, CultureInfo.InvariantCulture));
-        }
-        if (epochs is { } e)
-        {
-            lock (progress)
+            lock (epochEnds)
             {
-                progress.Add((at, e));
+                epochEnds.Add(at);
             }
+            firstEpoch.TrySetResult();
         }
     }
 
-    [GeneratedRegex(@"Epoch (\d+)/\d+ done:")]
+    [GeneratedRegex(@"Epoch \d+/\d+ done:")]
     private static partial Regex EpochDone();
-
-    [GeneratedRegex(@"Epoch (\d+)/\d+ batch (\d+)/(\d+) ")]
-    private static partial Regex BatchProgress();
 }
