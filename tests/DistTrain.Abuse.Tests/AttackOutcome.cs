@@ -116,19 +116,23 @@ internal sealed class AttackOutcome
 
     private static IEnumerable<string> HealthFailures(string when, IReadOnlyList<HealthProbe> probes)
     {
-        if (!probes.Any(p => p.Kind == HealthProbeKind.Cli))
+        var cli = probes.Where(p => p.Kind == HealthProbeKind.Cli).ToList();
+        var calls = probes.Where(p => p.Kind == HealthProbeKind.Call).ToList();
+        if (cli.Count == 0 || calls.Count == 0)
         {
-            yield return $"no `disttrain health` probe ran {when}";
+            yield return $"no health probe of each kind ran {when} ({cli.Count} disttrain health, {calls.Count} Check)";
         }
-        foreach (var kind in new[] { HealthProbeKind.Cli, HealthProbeKind.Call })
+        var lateCalls = calls.Where(p => !p.Serving || p.Took > HealthWatch.Limit).ToList();
+        if (lateCalls.Count > 0)
         {
-            var failed = probes.Where(p => p.Kind == kind && (!p.Serving || (kind == HealthProbeKind.Call && p.Took > HealthWatch.Limit))).ToList();
-            if (failed.Count > 0)
-            {
-                var name = kind == HealthProbeKind.Cli ? "`disttrain health --timeout 1`" : "in-process Check";
-                var first = failed[0];
-                yield return $"{failed.Count} of {probes.Count(p => p.Kind == kind)} {name} probes {when} got no SERVING within 1 s: {(first.Serving ? $"SERVING after {first.Took.TotalSeconds:0.00} s" : first.Detail)}";
-            }
+            var first = lateCalls[0];
+            yield return $"{lateCalls.Count} of {calls.Count} health Checks {when} got no SERVING within {HealthWatch.Limit.TotalSeconds:0.#} s: "
+                + (first.Serving ? $"SERVING after {first.Took.TotalSeconds:0.00} s" : first.Detail);
+        }
+        var failedCli = cli.Where(p => !p.Serving).ToList();
+        if (failedCli.Count > 0)
+        {
+            yield return $"{failedCli.Count} of {cli.Count} `disttrain health` probes {when} got no SERVING: {failedCli[0].Detail}";
         }
     }
 

@@ -24,7 +24,7 @@ internal static class CampaignReport
             text.AppendLine(failures.Count == 0 ? "Bits: every run that finished has the weights_sha256 of the unattacked run." : "Bits: " + string.Join("; ", failures));
             text.AppendLine();
         }
-        text.AppendLine("| attack | survived | health during: slowest Check, `disttrain health` ok | health after | peak RSS MB (before) | CPU after, cores (own) | training delay | log lines | server's reaction | verdict |");
+        text.AppendLine("| attack | survived | health during: slowest Check, `disttrain health` serving | health after | peak RSS MB (before) | CPU after, cores (own) | training delay | log lines | server's reaction | verdict |");
         text.AppendLine("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
         foreach (var attack in AttackCatalog.Selected())
         {

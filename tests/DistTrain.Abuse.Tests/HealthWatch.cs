@@ -3,14 +3,21 @@ using System.Collections.Concurrent;
 namespace DistTrain.Abuse.Tests;
 
 /// <summary>
-/// Asks the server under attack, all the time, whether it is serving, in two ways: `disttrain
-/// health --timeout 1` as a separate process once a second (its exit code says whether the answer
-/// came within the 1 s deadline), and an in-process HTTP/2 Check every 250 ms (its latency is the
-/// figure reported). Each probe is kept with its start and end, so any time window can be judged.
+/// Asks the server under attack, all the time, whether it is serving, in two ways: a grpc.health.v1
+/// Check on a fresh HTTP/2 connection from this process every 250 ms, which must be answered
+/// SERVING within 1 s, and `disttrain health` (the product's own probe, as Kubernetes runs it) as a
+/// separate process once a second, which must answer SERVING within its default deadline of 3 s.
+/// The 1 s bound is put on the first because the second's deadline also covers its own start-up
+/// and JIT: on a loaded 2-core machine that alone passed 1 s against an idle server. Each probe is
+/// kept with its start and end, so any time window can be judged.
 /// </summary>
 internal sealed class HealthWatch : IAsyncDisposable
 {
+    /// <summary>Time within which the server must answer a Check.</summary>
     public static readonly TimeSpan Limit = TimeSpan.FromSeconds(1);
+
+    /// <summary>The deadline `disttrain health` is run with: its default.</summary>
+    public static readonly TimeSpan CliDeadline = TimeSpan.FromSeconds(3);
 
     private readonly ConcurrentQueue<HealthProbe> probes = new();
     private readonly CancellationTokenSource stop = new();
@@ -99,7 +106,7 @@ internal sealed class HealthWatch : IAsyncDisposable
     {
         var target = address;
         var start = Clock.Now;
-        using var probe = ChildProcess.Start("dotnet", [Repository.DisttrainDll, "health", "--address", target, "--timeout", Limit.TotalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        using var probe = ChildProcess.Start("dotnet", [Repository.DisttrainDll, "health", "--address", target, "--timeout", CliDeadline.TotalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
         // The deadline is the probe's own; this bound only catches a probe that hangs regardless.
         var exit = await probe.WaitAsync(TimeSpan.FromSeconds(15));
         var output = probe.Tail().Trim();
@@ -117,7 +124,7 @@ internal sealed class HealthWatch : IAsyncDisposable
 
 internal enum HealthProbeKind
 {
-    /// <summary>`disttrain health --timeout 1`, a separate process.</summary>
+    /// <summary>`disttrain health`, a separate process.</summary>
     Cli,
 
     /// <summary>A Check on a fresh HTTP/2 connection from the test process.</summary>

@@ -17,6 +17,7 @@ internal sealed partial class TrainingRun : IServerUnderAttack
     private readonly TaskCompletionSource firstEpoch = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly StreamWriter? log;
     private int logLines;
+    private bool disposed;
 
     private TrainingRun(int epochs, IReadOnlyList<string> transportArguments, string outDir, string? logFile)
     {
@@ -124,6 +125,11 @@ internal sealed partial class TrainingRun : IServerUnderAttack
 
     public void Dispose()
     {
+        if (disposed)
+        {
+            return;
+        }
+        disposed = true;
         coordinator.Dispose();
         worker.Dispose();
         lock (epochEnds)
