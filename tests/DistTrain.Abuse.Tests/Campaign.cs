@@ -31,7 +31,7 @@ internal sealed class Campaign
     /// <summary>The training runs in order; more than one when a run had to be replaced.</summary>
     public List<RunRecord> Runs { get; } = [];
 
-    /// <summary>weights_sha256 of `disttrain train --shards 1` with the same options, by epochs: the unattacked bits.</summary>
+    /// <summary>The unattacked bits (see <see cref="UnattackedReference"/>) of each length of run that finished.</summary>
     public Dictionary<int, string> ReferenceSha { get; } = [];
 
     public List<string> ReferenceErrors { get; } = [];
@@ -110,7 +110,14 @@ internal sealed class Campaign
         }
         foreach (var epochs in Runs.Where(r => r.WeightsSha256 is not null).Select(r => r.Epochs).Distinct())
         {
-            await RunReferenceAsync(epochs);
+            try
+            {
+                ReferenceSha[epochs] = await UnattackedReference.ShaAsync(epochs);
+            }
+            catch (InvalidOperationException e)
+            {
+                ReferenceErrors.Add(e.Message);
+            }
         }
     }
 
@@ -227,7 +234,7 @@ internal sealed class Campaign
     private static int PlanEpochs(Calibration unattacked, IEnumerable<Attack> attacks)
     {
         var seconds = attacks.Sum(a => a.Seconds + 0.5 + Budgets.After.TotalSeconds + GapBetweenAttacks.TotalSeconds);
-        return Math.Max(Calibration.Epochs, (int)Math.Ceiling(1.15 * seconds / unattacked.SteadyEpochSeconds) + 1);
+        return UnattackedReference.Plan(Math.Max(Calibration.Epochs, (int)Math.Ceiling(1.15 * seconds / unattacked.SteadyEpochSeconds) + 1));
     }
 
     private async Task<TrainingRun> StartRunAsync(List<TrainingRun> runs, IReadOnlyList<Attack> attacks)
@@ -264,31 +271,6 @@ internal sealed class Campaign
             // Unattacked speed: the calibration's, or this run's typical epoch when the machine got faster since.
             var epochSeconds = Math.Min(Unattacked!.SteadyEpochSeconds, run.MedianEpochSeconds() ?? double.MaxValue);
             Outcomes[name].TrainingDelaySeconds = run.DelayDuring(Outcomes[name].Start, Outcomes[name].End, epochSeconds);
-        }
-    }
-
-    private async Task RunReferenceAsync(int epochs)
-    {
-        var outDir = Directory.CreateTempSubdirectory("disttrain-abuse-reference-").FullName;
-        try
-        {
-            // The same options but all cores: the kernels give the same bits on any thread count.
-            var options = TrainingRun.Options(epochs).ToList();
-            options[options.IndexOf("--threads") + 1] = "0";
-            using var train = ChildProcess.Start("dotnet", [Repository.DisttrainDll, "train", "--shards", "1", .. options, "--out", outDir]);
-            var exit = await train.WaitAsync(TimeSpan.FromMinutes(10));
-            var summary = Path.Combine(outDir, "summary.json");
-            if (exit != 0 || !File.Exists(summary))
-            {
-                ReferenceErrors.Add($"disttrain train --epochs {epochs} exited {exit?.ToString(CultureInfo.InvariantCulture) ?? "late"}:\n{train.Tail()}");
-                return;
-            }
-            using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(summary));
-            ReferenceSha[epochs] = json.RootElement.GetProperty("weights_sha256").GetString()!;
-        }
-        finally
-        {
-            Directory.Delete(outDir, recursive: true);
         }
     }
 
