@@ -28,7 +28,11 @@ internal sealed class AttackOutcome
 
     public required long RssBeforeKb { get; init; }
 
-    public required long PeakRssKb { get; init; }
+    /// <summary>
+    /// Peak resident memory from the attack's start until the next attack begins: what the server
+    /// does with an attack's bytes after the attacker has gone counts too.
+    /// </summary>
+    public required long PeakRssKb { get; set; }
 
     /// <summary>Cores used in the CPU window after the grace; null when the process was gone.</summary>
     public required double? CpuAfterCores { get; init; }

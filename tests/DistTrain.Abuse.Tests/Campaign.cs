@@ -71,7 +71,9 @@ internal sealed class Campaign
                 for (var i = 0; i < attacks.Count; i++)
                 {
                     var note = "";
-                    if (await WhyReplaceAsync(run, attacks[i], previous, unattacked.CpuOwnCores) is { } reason)
+                    var reason = await WhyReplaceAsync(run, attacks[i], previous, unattacked.CpuOwnCores);
+                    previous?.PeakRssKb = Math.Max(previous.PeakRssKb, memory.PeakKb());
+                    if (reason is not null)
                     {
                         Runs[^1].ReplacedBecause = reason;
                         await health.PauseAsync();
@@ -91,6 +93,8 @@ internal sealed class Campaign
                     previous = Outcomes[attacks[i].Name] = await AttackOnceAsync(attacks[i], run, memory, unattacked.CpuOwnCores, note);
                     await Task.Delay(GapBetweenAttacks);
                 }
+                await SettleAsync(run, previous, unattacked.CpuOwnCores);
+                previous?.PeakRssKb = Math.Max(previous.PeakRssKb, memory.PeakKb());
                 await health.DisposeAsync();
                 TakeHealth(health);
             }
@@ -137,7 +141,9 @@ internal sealed class Campaign
                 foreach (var attack in AttackCatalog.Selected())
                 {
                     var note = "";
-                    if (await WhyReplaceAsync(peer, attack, previous, own) is { } reason)
+                    var reason = await WhyReplaceAsync(peer, attack, previous, own);
+                    previous?.PeakRssKb = Math.Max(previous.PeakRssKb, memory.PeakKb());
+                    if (reason is not null)
                     {
                         await health.PauseAsync();
                         peer.Dispose();
@@ -150,6 +156,8 @@ internal sealed class Campaign
                     previous = Outcomes[attack.Name] = await AttackOnceAsync(attack, peer, memory, own, note);
                     await Task.Delay(GapBetweenAttacks);
                 }
+                await SettleAsync(peer, previous, own);
+                previous?.PeakRssKb = Math.Max(previous.PeakRssKb, memory.PeakKb());
                 await health.DisposeAsync();
                 TakeHealth(health);
             }
@@ -206,6 +214,8 @@ internal sealed class Campaign
     /// <summary>Why the next attack needs a fresh server, or null when this one starts it clean.</summary>
     private static async Task<string?> WhyReplaceAsync(IServerUnderAttack server, Attack next, AttackOutcome? previous, double cpuOwn)
     {
+        // Settling first: a server still busy with the last attack's bytes may still be growing.
+        var busy = server.HasExited ? null : await SettleAsync(server, previous, cpuOwn);
         if (server.HasExited)
         {
             return $"it had ended before {next.Name} ({server.ExitDescription.Split('\n')[0]})";
@@ -214,6 +224,17 @@ internal sealed class Campaign
         {
             return $"it held {AttackOutcome.Mb(rss)} MB (over the {AttackOutcome.Mb(Budgets.RssKb)} MB budget) after {previous?.Attack.Name}";
         }
+        return busy is { } cpu
+            ? string.Create(CultureInfo.InvariantCulture, $"it was still busy ({cpu:0.00} cores against its own {cpuOwn:0.00}) {(Budgets.After + SettleLimit).TotalSeconds:0.#} s after {previous!.Attack.Name}")
+            : null;
+    }
+
+    /// <summary>
+    /// When the last attack left the server busy, waits up to <see cref="SettleLimit"/> for its CPU
+    /// to come back to its own; the CPU it is still at then, or null once it has settled.
+    /// </summary>
+    private static async Task<double?> SettleAsync(IServerUnderAttack server, AttackOutcome? previous, double cpuOwn)
+    {
         if (previous?.CpuAfterCores is not { } cpu || cpu <= cpuOwn + Budgets.CpuTolerance)
         {
             return null;
@@ -227,7 +248,7 @@ internal sealed class Campaign
                 return null;
             }
         }
-        return string.Create(CultureInfo.InvariantCulture, $"it was still busy ({cpu:0.00} cores against its own {cpuOwn:0.00}) {(Budgets.After + SettleLimit).TotalSeconds:0.#} s after {previous.Attack.Name}");
+        return cpu;
     }
 
     /// <summary>Epochs enough for the training to outlast <paramref name="attacks"/> with their checks, with 15% to spare.</summary>
