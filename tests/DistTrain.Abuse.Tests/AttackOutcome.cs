@@ -17,13 +17,13 @@ internal sealed class AttackOutcome
     /// <summary>Health probes that overlapped the attack; filled in once every probe has ended.</summary>
     public IReadOnlyList<HealthProbe> HealthDuring { get; private set; } = [];
 
-    /// <summary>Health probes that overlapped the <see cref="Budgets.After"/> seconds after it.</summary>
+    /// <summary>Health probes that overlapped the window after it, up to <see cref="AfterUntil"/>.</summary>
     public IReadOnlyList<HealthProbe> HealthAfter { get; private set; } = [];
 
     public void TakeHealthFrom(HealthWatch health)
     {
         HealthDuring = health.Between(Start, End);
-        HealthAfter = health.Between(End, End + Budgets.After);
+        HealthAfter = health.Between(End, AfterUntil);
     }
 
     public required long RssBeforeKb { get; init; }
@@ -48,6 +48,9 @@ internal sealed class AttackOutcome
 
     public required TimeSpan End { get; init; }
 
+    /// <summary>The end of the window after the attack: <see cref="Budgets.After"/>, or later if no probe had run by then.</summary>
+    public required TimeSpan AfterUntil { get; init; }
+
     public TimeSpan Took => End - Start;
 
     public required int LogLines { get; init; }
@@ -69,7 +72,7 @@ internal sealed class AttackOutcome
                 failures.Add("the server did not survive: " + ExitDescription);
             }
             failures.AddRange(HealthFailures("during the attack", HealthDuring));
-            failures.AddRange(HealthFailures($"in the {Budgets.After.TotalSeconds:0.#} s after it", HealthAfter));
+            failures.AddRange(HealthFailures($"in the {(AfterUntil - End).TotalSeconds:0.#} s after it", HealthAfter));
             if (PeakRssKb > Budgets.RssKb)
             {
                 failures.Add($"peak RSS {Mb(PeakRssKb)} MB exceeds the {Mb(Budgets.RssKb)} MB budget (it was {Mb(RssBeforeKb)} MB when the attack began)");

@@ -90,7 +90,7 @@ internal sealed class Campaign
                     }
                     Runs[^1].Attacks.Add(attacks[i].Name);
                     runOfAttack[attacks[i].Name] = run;
-                    previous = Outcomes[attacks[i].Name] = await AttackOnceAsync(attacks[i], run, memory, unattacked.CpuOwnCores, note);
+                    previous = Outcomes[attacks[i].Name] = await AttackOnceAsync(attacks[i], run, health, memory, unattacked.CpuOwnCores, note);
                     await Task.Delay(GapBetweenAttacks);
                 }
                 await SettleAsync(run, previous, unattacked.CpuOwnCores);
@@ -153,7 +153,7 @@ internal sealed class Campaign
                         memory = new MemoryWatch(peer.Gauge);
                         note = "the peer was restarted for this attack: " + reason;
                     }
-                    previous = Outcomes[attack.Name] = await AttackOnceAsync(attack, peer, memory, own, note);
+                    previous = Outcomes[attack.Name] = await AttackOnceAsync(attack, peer, health, memory, own, note);
                     await Task.Delay(GapBetweenAttacks);
                 }
                 await SettleAsync(peer, previous, own);
@@ -173,7 +173,7 @@ internal sealed class Campaign
         }
     }
 
-    private static async Task<AttackOutcome> AttackOnceAsync(Attack attack, IServerUnderAttack server, MemoryWatch memory, double cpuOwn, string note)
+    private static async Task<AttackOutcome> AttackOnceAsync(Attack attack, IServerUnderAttack server, HealthWatch health, MemoryWatch memory, double cpuOwn, string note)
     {
         var rssBefore = memory.StartPeak();
         var logBefore = server.LogLines;
@@ -185,6 +185,7 @@ internal sealed class Campaign
         var (cpuFrom, fromAt) = (server.Gauge.CpuSeconds(), Clock.Now);
         await Clock.Until(end + Budgets.After);
         var (cpuTo, toAt) = (server.Gauge.CpuSeconds(), Clock.Now);
+        await health.WaitForProbesSinceAsync(end, TimeSpan.FromSeconds(10));
         return new AttackOutcome
         {
             Attack = attack,
@@ -197,6 +198,7 @@ internal sealed class Campaign
             CpuOwnCores = cpuOwn,
             Start = start,
             End = end,
+            AfterUntil = Clock.Now > end + Budgets.After ? Clock.Now : end + Budgets.After,
             LogLines = logLines,
             Note = note,
         };

@@ -52,6 +52,20 @@ internal sealed class HealthWatch : IAsyncDisposable
         paused = false;
     }
 
+    /// <summary>
+    /// Waits, up to <paramref name="limit"/>, until a probe of each kind that started at or after
+    /// <paramref name="from"/> has ended: on a loaded machine a probe process can start late, and a
+    /// window without a probe would judge nothing.
+    /// </summary>
+    public async Task WaitForProbesSinceAsync(TimeSpan from, TimeSpan limit)
+    {
+        var end = Clock.Now + limit;
+        while (Clock.Now < end && !(probes.Any(p => p.Kind == HealthProbeKind.Cli && p.Start >= from) && probes.Any(p => p.Kind == HealthProbeKind.Call && p.Start >= from)))
+        {
+            await Task.Delay(50);
+        }
+    }
+
     /// <summary>Probes whose time overlaps [from, to].</summary>
     public IReadOnlyList<HealthProbe> Between(TimeSpan from, TimeSpan to) =>
         probes.Where(p => p.Start <= to && p.End >= from).ToList();
