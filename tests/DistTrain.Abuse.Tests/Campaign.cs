@@ -71,8 +71,14 @@ internal sealed class Campaign
                 for (var i = 0; i < attacks.Count; i++)
                 {
                     var note = "";
-                    var reason = await WhyReplaceAsync(run, attacks[i], previous, unattacked.CpuOwnCores);
+                    var reason = await WhyReplaceAsync(run, attacks[i], previous, unattacked.CpuOwnCores, MemoryMark(unattacked.PeakRssKb));
                     previous?.PeakRssKb = Math.Max(previous.PeakRssKb, memory.PeakKb());
+                    if (reason is null && WouldEndDuring(run, attacks[i], unattacked))
+                    {
+                        // Its last epochs would fall inside the attack: it finishes unattacked, and counts for the bits.
+                        reason = $"it would have finished during {attacks[i].Name}";
+                        await run.FinishAsync(TimeSpan.FromSeconds(60 + unattacked.SecondsFor(run.Epochs)));
+                    }
                     if (reason is not null)
                     {
                         Runs[^1].ReplacedBecause = reason;
@@ -134,14 +140,15 @@ internal sealed class Campaign
             var memory = new MemoryWatch(peer.Gauge);
             try
             {
-                // The idle server's own CPU, with the health probes going.
+                // The idle server's own CPU and memory, with the health probes going.
                 await Task.Delay(TimeSpan.FromSeconds(1));
+                var peerStartKb = peer.Gauge.RssKb() ?? 0;
                 var own = Calibration.Median(await Calibration.CpuRatesUntilExitAsync(peer.Gauge, () => peer.HasExited, TimeSpan.FromSeconds(2)));
                 AttackOutcome? previous = null;
                 foreach (var attack in AttackCatalog.Selected())
                 {
                     var note = "";
-                    var reason = await WhyReplaceAsync(peer, attack, previous, own);
+                    var reason = await WhyReplaceAsync(peer, attack, previous, own, MemoryMark(peerStartKb));
                     previous?.PeakRssKb = Math.Max(previous.PeakRssKb, memory.PeakKb());
                     if (reason is not null)
                     {
@@ -214,7 +221,7 @@ internal sealed class Campaign
     }
 
     /// <summary>Why the next attack needs a fresh server, or null when this one starts it clean.</summary>
-    private static async Task<string?> WhyReplaceAsync(IServerUnderAttack server, Attack next, AttackOutcome? previous, double cpuOwn)
+    private static async Task<string?> WhyReplaceAsync(IServerUnderAttack server, Attack next, AttackOutcome? previous, double cpuOwn, long memoryMarkKb)
     {
         // Settling first: a server still busy with the last attack's bytes may still be growing.
         var busy = server.HasExited ? null : await SettleAsync(server, previous, cpuOwn);
@@ -222,13 +229,26 @@ internal sealed class Campaign
         {
             return $"it had ended before {next.Name} ({server.ExitDescription.Split('\n')[0]})";
         }
-        if (server.Gauge.RssKb() is { } rss && rss > Budgets.RssKb)
+        if (server.Gauge.RssKb() is { } rss && rss > memoryMarkKb)
         {
-            return $"it held {AttackOutcome.Mb(rss)} MB (over the {AttackOutcome.Mb(Budgets.RssKb)} MB budget) after {previous?.Attack.Name}";
+            return $"it held {AttackOutcome.Mb(rss)} MB (more than {AttackOutcome.Mb(memoryMarkKb)}, halfway from unattacked to the {AttackOutcome.Mb(Budgets.RssKb)} MB budget) after {previous?.Attack.Name}";
         }
         return busy is { } cpu
             ? string.Create(CultureInfo.InvariantCulture, $"it was still busy ({cpu:0.00} cores against its own {cpuOwn:0.00}) {(Budgets.After + SettleLimit).TotalSeconds:0.#} s after {previous!.Attack.Name}")
             : null;
+    }
+
+    /// <summary>
+    /// Memory above which a server is replaced before the next attack: halfway from its unattacked
+    /// peak to the budget, so that no attack inherits so much of another's memory that it fails for it.
+    /// </summary>
+    private static long MemoryMark(long unattackedKb) => unattackedKb + ((Budgets.RssKb - unattackedKb) / 2);
+
+    /// <summary>Whether the run's epochs left, at its fastest recent pace, end before the attack and its checks would.</summary>
+    private static bool WouldEndDuring(TrainingRun run, Attack next, Calibration unattacked)
+    {
+        var needed = next.Seconds + 1 + Budgets.After.TotalSeconds + SettleLimit.TotalSeconds;
+        return run.SecondsLeft(unattacked.SteadyEpochSeconds) < needed;
     }
 
     /// <summary>
@@ -253,11 +273,14 @@ internal sealed class Campaign
         return cpu;
     }
 
-    /// <summary>Epochs enough for the training to outlast <paramref name="attacks"/> with their checks, with 15% to spare.</summary>
+    /// <summary>
+    /// Epochs enough for the training to outlast <paramref name="attacks"/> with their checks, with
+    /// 25% to spare (a run that would still end during an attack finishes first, and another starts).
+    /// </summary>
     private static int PlanEpochs(Calibration unattacked, IEnumerable<Attack> attacks)
     {
         var seconds = attacks.Sum(a => a.Seconds + 0.5 + Budgets.After.TotalSeconds + GapBetweenAttacks.TotalSeconds);
-        return UnattackedReference.Plan(Math.Max(Calibration.Epochs, (int)Math.Ceiling(1.15 * seconds / unattacked.SteadyEpochSeconds) + 1));
+        return UnattackedReference.Plan(Math.Max(Calibration.Epochs, (int)Math.Ceiling(1.25 * seconds / unattacked.SteadyEpochSeconds) + 1));
     }
 
     private async Task<TrainingRun> StartRunAsync(List<TrainingRun> runs, IReadOnlyList<Attack> attacks)

@@ -114,6 +114,21 @@ internal sealed partial class TrainingRun : IServerUnderAttack
         }
     }
 
+    /// <summary>
+    /// Seconds until the run ends, at the pace of its fastest recent epoch (or <paramref name="epochSeconds"/>
+    /// before it has two): an estimate that errs early.
+    /// </summary>
+    public double SecondsLeft(double epochSeconds)
+    {
+        lock (epochEnds)
+        {
+            var recent = epochEnds.Count < 2 ? epochSeconds
+                : epochEnds.Skip(Math.Max(0, epochEnds.Count - 4)).Zip(epochEnds.Skip(Math.Max(1, epochEnds.Count - 3)), (a, b) => (b - a).TotalSeconds).Min();
+            var sinceLast = epochEnds.Count == 0 ? 0 : (Clock.Now - epochEnds[^1]).TotalSeconds;
+            return ((Epochs - epochEnds.Count) * Math.Min(recent, epochSeconds)) - sinceLast;
+        }
+    }
+
     /// <summary>The median time between epoch ends of this run, seconds (null before two epochs).</summary>
     public double? MedianEpochSeconds()
     {
