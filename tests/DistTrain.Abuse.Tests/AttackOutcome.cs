@@ -53,7 +53,11 @@ internal sealed class AttackOutcome
 
     public TimeSpan Took => End - Start;
 
-    public required int LogLines { get; init; }
+    /// <summary>The server's log lines when the attack began.</summary>
+    public required int LogLinesAtStart { get; init; }
+
+    /// <summary>Lines the server logged from the attack's start until the next attack began (lines arrive late from a busy server).</summary>
+    public int LogLines { get; set; }
 
     /// <summary>Something about the run this attack met, e.g. that it was replaced first.</summary>
     public string Note { get; init; } = "";

@@ -72,7 +72,7 @@ internal sealed class Campaign
                 {
                     var note = "";
                     var reason = await WhyReplaceAsync(run, attacks[i], previous, unattacked.CpuOwnCores, MemoryMark(unattacked.PeakRssKb));
-                    previous?.PeakRssKb = Math.Max(previous.PeakRssKb, memory.PeakKb());
+                    Conclude(previous, run, memory);
                     if (reason is null && WouldEndDuring(run, attacks[i], unattacked))
                     {
                         // Its last epochs would fall inside the attack: it finishes unattacked, and counts for the bits.
@@ -100,7 +100,7 @@ internal sealed class Campaign
                     await Task.Delay(GapBetweenAttacks);
                 }
                 await SettleAsync(run, previous, unattacked.CpuOwnCores);
-                previous?.PeakRssKb = Math.Max(previous.PeakRssKb, memory.PeakKb());
+                Conclude(previous, run, memory);
                 await health.DisposeAsync();
                 TakeHealth(health);
             }
@@ -149,7 +149,7 @@ internal sealed class Campaign
                 {
                     var note = "";
                     var reason = await WhyReplaceAsync(peer, attack, previous, own, MemoryMark(peerStartKb));
-                    previous?.PeakRssKb = Math.Max(previous.PeakRssKb, memory.PeakKb());
+                    Conclude(previous, peer, memory);
                     if (reason is not null)
                     {
                         await health.PauseAsync();
@@ -164,7 +164,7 @@ internal sealed class Campaign
                     await Task.Delay(GapBetweenAttacks);
                 }
                 await SettleAsync(peer, previous, own);
-                previous?.PeakRssKb = Math.Max(previous.PeakRssKb, memory.PeakKb());
+                Conclude(previous, peer, memory);
                 await health.DisposeAsync();
                 TakeHealth(health);
             }
@@ -183,11 +183,10 @@ internal sealed class Campaign
     private static async Task<AttackOutcome> AttackOnceAsync(Attack attack, IServerUnderAttack server, HealthWatch health, MemoryWatch memory, double cpuOwn, string note)
     {
         var rssBefore = memory.StartPeak();
-        var logBefore = server.LogLines;
+        var logAtStart = server.LogLines;
         var start = Clock.Now;
         var report = await AttackScript.RunAsync(attack, server.Address);
         var end = Clock.Now;
-        var logLines = server.LogLines - logBefore;
         await Clock.Until(end + Budgets.CpuGrace);
         var (cpuFrom, fromAt) = (server.Gauge.CpuSeconds(), Clock.Now);
         await Clock.Until(end + Budgets.After);
@@ -206,9 +205,20 @@ internal sealed class Campaign
             Start = start,
             End = end,
             AfterUntil = Clock.Now > end + Budgets.After ? Clock.Now : end + Budgets.After,
-            LogLines = logLines,
+            LogLinesAtStart = logAtStart,
+            LogLines = server.LogLines - logAtStart,
             Note = note,
         };
+    }
+
+    /// <summary>An attack's memory peak and log lines, taken when the next attack is about to begin.</summary>
+    private static void Conclude(AttackOutcome? outcome, IServerUnderAttack server, MemoryWatch memory)
+    {
+        if (outcome is not null)
+        {
+            outcome.PeakRssKb = Math.Max(outcome.PeakRssKb, memory.PeakKb());
+            outcome.LogLines = server.LogLines - outcome.LogLinesAtStart;
+        }
     }
 
     /// <summary>Each attack's health probes, once every probe has ended (one under way at a window's end counts too).</summary>

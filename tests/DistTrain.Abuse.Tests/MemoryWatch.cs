@@ -11,6 +11,7 @@ internal sealed class MemoryWatch : IAsyncDisposable
     private readonly Task loop;
     private long sampledPeakKb;
     private bool kernelPeakReset;
+    private bool disposed;
 
     public MemoryWatch(ProcessGauge gauge)
     {
@@ -36,6 +37,11 @@ internal sealed class MemoryWatch : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (disposed)
+        {
+            return;
+        }
+        disposed = true;
         await stop.CancelAsync();
         await loop;
         stop.Dispose();
