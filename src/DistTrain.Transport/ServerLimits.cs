@@ -11,11 +11,15 @@ namespace DistTrain.Transport;
 /// </summary>
 public sealed class ServerLimits
 {
-    /// <summary>Open connections in all; more are closed at once. Kestrel: MaxConcurrentConnections.</summary>
-    public int MaxConnections { get; set; } = 1024;
+    /// <summary>
+    /// Open connections in all. Past it the engine closes the oldest connection that has not made
+    /// a request yet to let a newcomer in, and refuses the newcomer only when every connection is
+    /// in use. Kestrel: MaxConcurrentConnections (it refuses newcomers).
+    /// </summary>
+    public int MaxConnections { get; set; } = 4096;
 
-    /// <summary>Open connections from one remote address (the engine; Kestrel has no such setting).</summary>
-    public int MaxConnectionsPerAddress { get; set; } = 128;
+    /// <summary>Open connections from one remote address, with the same eviction (the engine; Kestrel has no such setting).</summary>
+    public int MaxConnectionsPerAddress { get; set; } = 512;
 
     /// <summary>Streams (calls) open at once on one connection, handlers still running included. Kestrel: Http2.MaxStreamsPerConnection.</summary>
     public int MaxConcurrentStreams { get; set; } = 100;

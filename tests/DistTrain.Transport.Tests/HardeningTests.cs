@@ -135,7 +135,13 @@ public sealed class HardeningTests
         {
             for (var i = 0; i < 3; i++)
             {
-                held.Add(await RawPeer.ConnectAsync(server.Port));
+                // Each in use: a call open on it.
+                var peer = await RawPeer.ConnectAsync(server.Port);
+                await peer.SendRequestAsync(1, EchoService.ChatPath, endStream: false);
+                // A PING answered means the server has read the request before it.
+                await peer.SendAsync(new FrameHeader(8, FrameType.Ping, 0, 0), new byte[8]);
+                await peer.ReadUntilAsync(h => h.Type == FrameType.Ping);
+                held.Add(peer);
             }
             using var fourth = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
             await fourth.ConnectAsync(IPAddress.Loopback, server.Port);
@@ -159,6 +165,29 @@ public sealed class HardeningTests
             {
                 await Task.Delay(100);
             }
+        }
+    }
+
+    [Fact]
+    public async Task A_connection_that_made_no_request_makes_room_for_a_newcomer_past_the_limit()
+    {
+        var limits = new ServerLimits { MaxConnectionsPerAddress = 3 };
+        await using var server = await TestServer.StartAsync(TransportNames.Fast, new GrpcServerOptions { Limits = limits });
+        var silent = new List<RawPeer>();
+        try
+        {
+            for (var i = 0; i < 3; i++)
+            {
+                silent.Add(await RawPeer.ConnectAsync(server.Port));
+            }
+            // A client with something to ask gets in; the oldest silent connection is closed for it.
+            await AssertStillServingAsync(server);
+            Assert.True(await silent[0].ClosedAsync(), "the oldest silent connection was kept");
+            Assert.True(await server.Logs.WaitForAsync(e => e.Message.Contains("made no request", StringComparison.Ordinal)));
+        }
+        finally
+        {
+            silent.ForEach(p => p.Dispose());
         }
     }
 

@@ -23,6 +23,8 @@ public static class CliHost
     {
         b.SetMinimumLevel(verbose ? LogLevel.Debug : LogLevel.Information);
         b.AddFilter("Microsoft", LogLevel.Warning);
+        // Grpc.AspNetCore logs every cancelled call at Information: noise in a training log.
+        b.AddFilter("Grpc", LogLevel.Warning);
         if (configuration is not null)
         {
             b.AddConfiguration(configuration.GetSection("Logging"));

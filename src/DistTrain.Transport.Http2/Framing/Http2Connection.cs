@@ -1,6 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
-
+using DistTrain.Transport.Hosting;
 using DistTrain.Transport.Http2.Wire;
 using Grpc.Core;
 using Microsoft.Extensions.Logging;
@@ -32,7 +32,7 @@ internal sealed partial class Http2Connection : IAsyncDisposable
     private readonly TokenBucket _resets;
     private readonly TokenBucket _pingsAndSettings;
     private readonly ReceiveBudget? _budget;
-    private readonly WarningThrottle? _warnings;
+    private readonly LogThrottle? _warnings;
     private readonly long _created = System.Diagnostics.Stopwatch.GetTimestamp();
     private int _pendingControl;
     // Stopwatch ticks: when the current socket write began (0: none running), since when no stream is open.
@@ -63,7 +63,7 @@ internal sealed partial class Http2Connection : IAsyncDisposable
     /// <param name="budget">The server's bound on request bytes waiting to be read, shared by its connections; none for a client.</param>
     /// <param name="warnings">Where warnings about the peer go, rate-limited across the server's connections.</param>
     public Http2Connection(FrameTransport transport, bool isServer, Http2Limits limits, string peer, ILogger? logger, Func<Http2Stream, Task>? onRequest = null,
-        ReceiveBudget? budget = null, WarningThrottle? warnings = null)
+        ReceiveBudget? budget = null, LogThrottle? warnings = null)
     {
         _transport = transport;
         _isServer = isServer;
@@ -72,7 +72,7 @@ internal sealed partial class Http2Connection : IAsyncDisposable
         _logger = logger;
         _onRequest = onRequest;
         _budget = budget;
-        _warnings = warnings ?? (logger is null ? null : new WarningThrottle(logger));
+        _warnings = warnings ?? (logger is null ? null : new LogThrottle(logger));
         _decoder = new HpackDecoder(limits.HeaderTableSize, limits.MaxHeaderListSize);
         _connectionReceiveWindow = limits.ConnectionWindow;
         _resets = new TokenBucket(limits.MaxStreamResetsPerSecond);
@@ -99,6 +99,9 @@ internal sealed partial class Http2Connection : IAsyncDisposable
             }
         }
     }
+
+    /// <summary>True once the peer has opened a stream (made a request).</summary>
+    public bool RequestSeen => _requestSeen;
 
     public int ActiveStreams
     {

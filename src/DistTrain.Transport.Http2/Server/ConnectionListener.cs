@@ -4,6 +4,7 @@ using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
+using DistTrain.Transport.Hosting;
 using DistTrain.Transport.Http2.Framing;
 using Microsoft.Extensions.Logging;
 
@@ -29,9 +30,11 @@ internal sealed partial class ConnectionListener(
     private readonly Lock _sync = new();
     private readonly HashSet<Http2Connection> _connections = [];
     private readonly Dictionary<IPAddress, int> _perAddress = [];
+    // Every accepted socket, oldest first: the ones that never made a request make room for newcomers.
+    private readonly LinkedList<ConnectionSlot> _slots = [];
     private readonly List<Task> _serving = [];
     private readonly ReceiveBudget _budget = new((long)serverLimits.MaxBufferedRequestMegabytes << 20);
-    private readonly WarningThrottle _warnings = new(logger);
+    private readonly LogThrottle _warnings = new(logger);
     private readonly CancellationTokenSource _heartbeatStop = new();
     private Task _accepting = Task.CompletedTask;
     private Task _heartbeat = Task.CompletedTask;
@@ -136,27 +139,36 @@ internal sealed partial class ConnectionListener(
                     return;
                 }
                 var fromThere = remote is null ? 0 : _perAddress.GetValueOrDefault(remote);
-                if (_open >= serverLimits.MaxConnections || fromThere >= serverLimits.MaxConnectionsPerAddress)
+                var full = _open >= serverLimits.MaxConnections;
+                if (full || fromThere >= serverLimits.MaxConnectionsPerAddress)
                 {
-                    var limit = _open >= serverLimits.MaxConnections
+                    var limit = full
                         ? $"{serverLimits.MaxConnections} connections in all (MaxConnections)"
                         : $"{serverLimits.MaxConnectionsPerAddress} connections from one address (MaxConnectionsPerAddress)";
-                    _warnings.Warn(l => LogRefusedConnection(l, Peer(socket.RemoteEndPoint), limit));
-                    socket.Dispose();
-                    continue;
+                    // Room is made by closing the oldest connection that has not made a request yet
+                    // (silent or slow ones hold a place for nothing); only when there is none is the newcomer refused.
+                    if (!EvictSilent(full ? null : remote))
+                    {
+                        _warnings.Warn(l => LogRefusedConnection(l, Peer(socket.RemoteEndPoint), limit));
+                        socket.Dispose();
+                        continue;
+                    }
+                    _warnings.Warn(l => LogEvicted(l, limit));
                 }
                 _open++;
                 if (remote is not null)
                 {
                     _perAddress[remote] = fromThere + 1;
                 }
-                var serving = ServeAsync(socket, remote);
+                var slot = _slots.AddLast(new ConnectionSlot(socket, remote));
+                var serving = ServeAsync(slot.Value);
                 _serving.Add(serving);
                 _ = serving.ContinueWith(t =>
                 {
                     lock (_sync)
                     {
                         _serving.Remove(t);
+                        _slots.Remove(slot);
                         _open--;
                         if (remote is not null && --_perAddress[remote] == 0)
                         {
@@ -168,8 +180,33 @@ internal sealed partial class ConnectionListener(
         }
     }
 
-    private async Task ServeAsync(Socket socket, IPAddress? remote)
+    /// <summary>Called under _sync: closes the oldest connection (from <paramref name="remote"/>, or any) that made no request; false when there is none.</summary>
+    private bool EvictSilent(IPAddress? remote)
     {
+        for (var node = _slots.First; node is not null; node = node.Next)
+        {
+            var slot = node.Value;
+            if (slot.Evicted || (remote is not null && !remote.Equals(slot.Remote)) || slot.Connection is { RequestSeen: true })
+            {
+                continue;
+            }
+            slot.Evicted = true;
+            if (slot.Connection is { } connection)
+            {
+                connection.Abort(new Http2StreamException(Http2ErrorCode.EnhanceYourCalm, "Closed to make room for a new connection: this one made no request.", connectionLost: true));
+            }
+            else
+            {
+                slot.Socket.Dispose();
+            }
+            return true;
+        }
+        return false;
+    }
+
+    private async Task ServeAsync(ConnectionSlot slot)
+    {
+        var socket = slot.Socket;
         await Task.Yield();
         var peer = Peer(socket.RemoteEndPoint);
         socket.NoDelay = true;
@@ -192,10 +229,11 @@ internal sealed partial class ConnectionListener(
         bool stopping;
         lock (_sync)
         {
-            stopping = _stopping;
+            stopping = _stopping || slot.Evicted;
             if (!stopping)
             {
                 _connections.Add(connection);
+                slot.Connection = connection;
             }
         }
         if (stopping)
@@ -263,9 +301,24 @@ internal sealed partial class ConnectionListener(
     [LoggerMessage(Level = LogLevel.Warning, Message = "Accepting a connection failed: {Reason}")]
     private static partial void LogAcceptFailed(ILogger logger, string reason);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Closed the oldest connection that made no request, to let a new one in: already {Limit}")]
+    private static partial void LogEvicted(ILogger logger, string limit);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "Refused a connection from {Peer}: already {Limit}")]
     private static partial void LogRefusedConnection(ILogger logger, string peer, string limit);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "TLS handshake with {Peer} failed: {Reason}")]
     private static partial void LogHandshakeFailed(ILogger logger, string peer, string reason);
+
+    /// <summary>One accepted socket and, once its handshake is done, its connection.</summary>
+    private sealed class ConnectionSlot(Socket socket, IPAddress? remote)
+    {
+        public Socket Socket { get; } = socket;
+
+        public IPAddress? Remote { get; } = remote;
+
+        public Http2Connection? Connection { get; set; }
+
+        public bool Evicted { get; set; }
+    }
 }

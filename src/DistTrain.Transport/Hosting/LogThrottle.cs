@@ -1,14 +1,14 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 
-namespace DistTrain.Transport.Http2.Framing;
+namespace DistTrain.Transport.Hosting;
 
 /// <summary>
-/// Keeps warnings about misbehaving peers from becoming an amplifier: at most
-/// <c>perWindow</c> lines per ten seconds for one server; the rest are counted and the count is
-/// logged with the next line let through.
+/// Keeps lines about misbehaving peers from becoming an amplifier (an attack that costs a line
+/// per frame would fill the disk): at most <c>perWindow</c> lines per ten seconds for one
+/// server; the rest are counted and the count is logged with the next line let through.
 /// </summary>
-internal sealed partial class WarningThrottle(ILogger logger, int perWindow = 10)
+public sealed partial class LogThrottle(ILogger logger, int perWindow = 10)
 {
     private static readonly TimeSpan Window = TimeSpan.FromSeconds(10);
     private readonly Lock _gate = new();
@@ -44,6 +44,6 @@ internal sealed partial class WarningThrottle(ILogger logger, int perWindow = 10
         log(logger);
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "{Count} more warnings about peers were not logged (at most 10 every 10 s)")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Count} more lines about peers were not logged (at most 10 every 10 s)")]
     private static partial void LogSuppressed(ILogger logger, int count);
 }
