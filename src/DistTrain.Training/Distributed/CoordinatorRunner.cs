@@ -2,6 +2,7 @@ using DistTrain.Core;
 using DistTrain.Rpc;
 using DistTrain.Training.Configuration;
 using DistTrain.Training.Loop;
+using DistTrain.Training.Observability;
 using Microsoft.Extensions.Logging;
 
 namespace DistTrain.Training.Distributed;
@@ -16,7 +17,7 @@ public static class CoordinatorRunner
     public static readonly TimeSpan HeartbeatInterval = TimeSpan.FromSeconds(1);
 
     public static async Task<RunResult> RunAsync(TrainingConfiguration config, CoordinatorOptions coordinator, GrpcServerOptions server,
-        ILoggerFactory loggers, CancellationToken stopping)
+        ILoggerFactory loggers, IRunObserver observer, CancellationToken stopping)
     {
         var logger = loggers.CreateLogger("coordinator");
         if (coordinator.MinWorkers < 1)
@@ -41,7 +42,7 @@ public static class CoordinatorRunner
 
         var pool = new WorkerPool(coordinator.MaxWorkers, logger);
         var faults = new FaultSettings(TimeSpan.FromSeconds(coordinator.TaskTimeoutSeconds), TimeSpan.FromSeconds(coordinator.HeartbeatTimeoutSeconds), coordinator.Speculate);
-        await using var executor = new RemoteShardExecutor(pool, layout.Count, config.WirePrecision, faults, logger);
+        await using var executor = new RemoteShardExecutor(pool, layout.Count, config.WirePrecision, faults, logger, observer);
         var services = new ServiceRegistry();
         new TrainerService(pool, config.Network, config.WirePrecision, HeartbeatInterval, logger).Register(services);
         server.ListenUrl = coordinator.Listen;
@@ -56,7 +57,7 @@ public static class CoordinatorRunner
         try
         {
             await executor.WaitForWorkersAsync(coordinator.MinWorkers, stopping);
-            result = await new TrainingLoop(config, data, executor, logger) { ProgressDetails = executor.LogWorkerProgress }.RunAsync(stopping);
+            result = await new TrainingLoop(config, data, executor, logger) { Observer = observer }.RunAsync(stopping);
         }
         finally
         {
