@@ -21,10 +21,12 @@ public static class CoordinatorCommand
         var heartbeatTimeout = new Option<double?>("--heartbeat-timeout") { Description = $"Seconds of silence (no heartbeat) before a worker is dropped [default: {defaults.HeartbeatTimeoutSeconds}]" };
         var speculate = new Option<bool?>("--speculate") { Description = $"Also give a late shard to an idle worker; the first answer wins [default: {defaults.Speculate}]" };
         var security = new SecurityOptions();
+        var observability = new ObservabilityOptionSet("off");
         var logFormat = DisttrainCommands.LogFormatOption();
         var command = new Command("coordinator", "Run the coordinator: workers join it, it trains with them") { listen, minWorkers, maxWorkers, taskTimeout, heartbeatTimeout, speculate, logFormat };
         training.AddTo(command);
         security.AddServerOptions(command);
+        observability.AddTo(command);
         command.SetAction((parse, cancellationToken) => CommandErrors.Guard(async () =>
         {
             var configuration = CliHost.BuildConfiguration();
@@ -37,8 +39,10 @@ public static class CoordinatorCommand
             coordinator.HeartbeatTimeoutSeconds = parse.GetValue(heartbeatTimeout) ?? coordinator.HeartbeatTimeoutSeconds;
             coordinator.Speculate = parse.GetValue(speculate) ?? coordinator.Speculate;
             var config = TrainingConfiguration.From(training.Resolve(parse, configuration), defaultShards: coordinator.MinWorkers);
+            var watching = observability.Resolve(parse, configuration, dashboardFallback: null);
             using var loggers = CliHost.CreateLoggerFactory(parse.GetValue(logFormat) ?? configuration["Logging:Format"]);
-            await CoordinatorRunner.RunAsync(config, coordinator, security.ServerOptions(parse, configuration), loggers, cancellationToken);
+            await using var observation = await CoordinatorObservation.StartAsync(watching, loggers, loggers.CreateLogger("coordinator"), cancellationToken);
+            await CoordinatorRunner.RunAsync(config, coordinator, security.ServerOptions(parse, configuration), loggers, observation.Observer, cancellationToken);
             return ExitCodes.Success;
         }));
         return command;

@@ -1,9 +1,11 @@
 using System.CommandLine;
 using DistTrain.Cli.Hosting;
+using DistTrain.Dashboard;
 using DistTrain.Core.Kernels;
 using DistTrain.Rpc;
 using DistTrain.Training.Configuration;
 using DistTrain.Training.Distributed;
+using DistTrain.Training.Observability;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 
@@ -21,9 +23,10 @@ public static class WorkerCommand
         var name = new Option<string?>("--name") { Description = "Name in the coordinator's logs [default: host name and process id]" };
         var threads = new Option<int?>("--threads") { Description = "Compute threads (0 = all cores) [default: 0]" };
         var retry = new Option<double?>("--retry-seconds") { Description = "Seconds between attempts to reach the coordinator [default: 1]" };
+        var metrics = new Option<string?>("--metrics") { Description = "Serve this worker's Prometheus /metrics at http://HOST:PORT (also Worker__Metrics) [default: off]" };
         var security = new SecurityOptions();
         var logFormat = DisttrainCommands.LogFormatOption();
-        var command = new Command("worker", "Run a worker: join the coordinator and compute shards") { coordinatorUrl, listen, name, threads, retry, logFormat };
+        var command = new Command("worker", "Run a worker: join the coordinator and compute shards") { coordinatorUrl, listen, name, threads, retry, metrics, logFormat };
         security.AddClientOptions(command);
         command.SetAction((parse, cancellationToken) => CommandErrors.Guard(async () =>
         {
@@ -34,6 +37,7 @@ public static class WorkerCommand
             options.Name = parse.GetValue(name) ?? options.Name;
             options.Threads = parse.GetValue(threads) ?? options.Threads;
             options.RetrySeconds = parse.GetValue(retry) ?? options.RetrySeconds;
+            options.Metrics = parse.GetValue(metrics) ?? options.Metrics;
             if (!Uri.TryCreate(options.Coordinator, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
             {
                 throw new OptionsException($"--coordinator: '{options.Coordinator}' is not an http:// or https:// address, e.g. --coordinator http://127.0.0.1:50051");
@@ -49,9 +53,18 @@ public static class WorkerCommand
             var health = security.ServerOptions(parse, configuration);
             health.ListenUrl = parse.GetValue(listen) ?? configuration["Worker:Listen"] ?? "http://127.0.0.1:0";
             await using var server = await GrpcServer.StartAsync(health, new ServiceRegistry(), loggers, cancellationToken);
-            logger.LogInformation("Worker {Name} ({Threads} threads) health endpoint on {Address}; joining {Coordinator}",
+            logger.LogInformation(Gemm.MaxThreads == 1
+                    ? "Worker {Name} ({Threads} thread) health endpoint on {Address}; joining {Coordinator}"
+                    : "Worker {Name} ({Threads} threads) health endpoint on {Address}; joining {Coordinator}",
                 options.Name, Gemm.MaxThreads, server.Address, options.Coordinator);
-            var runner = new WorkerRunner(options, security.ChannelOptions(parse, configuration, MaxMessageBytes), logger);
+            await using var metricsHost = string.IsNullOrWhiteSpace(options.Metrics) ? null
+                : await ObservabilityHost.StartAsync("--metrics", options.Metrics, loggers, s => s.AddMetricsExport(), app => app.MapMetrics(), cancellationToken);
+            if (metricsHost is not null)
+            {
+                logger.LogInformation("Prometheus metrics on {MetricsAddress}", $"{metricsHost.Address.TrimEnd('/')}/metrics");
+            }
+            var runner = new WorkerRunner(options, security.ChannelOptions(parse, configuration, MaxMessageBytes), logger,
+                metricsHost is null ? null : new WorkerMetrics(metricsHost.Services.MeterFactory()));
             var exit = await runner.RunAsync(cancellationToken);
             await server.StopAsync(TimeSpan.FromSeconds(1));
             return exit;

@@ -14,7 +14,7 @@ public static class CliHost
         .AddEnvironmentVariables()
         .Build();
 
-    /// <summary>Plain single-line logs, or JSON lines when <paramref name="format"/> is "json" (for compose and log shippers).</summary>
+    /// <summary>Plain single-line logs (<see cref="PlainConsoleFormatter"/>), or JSON lines when <paramref name="format"/> is "json" (for compose and log shippers).</summary>
     public static ILoggerFactory CreateLoggerFactory(string? format, bool verbose = false) => LoggerFactory.Create(b =>
     {
         b.SetMinimumLevel(verbose ? LogLevel.Debug : LogLevel.Information);
@@ -29,12 +29,8 @@ public static class CliHost
         }
         else
         {
-            b.AddSimpleConsole(o =>
-            {
-                o.SingleLine = true;
-                o.TimestampFormat = "HH:mm:ss ";
-                o.ColorBehavior = LoggerColorBehavior.Disabled;
-            });
+            b.AddConsole(o => o.FormatterName = PlainConsoleFormatter.Name)
+                .AddConsoleFormatter<PlainConsoleFormatter, ConsoleFormatterOptions>();
         }
     });
 }

@@ -22,4 +22,10 @@ public sealed class CoordinatorOptions
 
     /// <summary>Give a late shard to an idle worker as well; the first answer wins.</summary>
     public bool Speculate { get; set; } = true;
+
+    /// <summary>
+    /// The epoch's straggler report names a worker whose median shard round trip is more than this
+    /// many times the median of the other workers' medians.
+    /// </summary>
+    public double StragglerFactor { get; set; } = 1.5;
 }

@@ -16,4 +16,7 @@ public sealed class WorkerOptions
 
     /// <summary>Seconds between reconnection attempts while the coordinator is unreachable.</summary>
     public double RetrySeconds { get; set; } = 1;
+
+    /// <summary>http://HOST:PORT to serve this worker's Prometheus /metrics on; empty: off.</summary>
+    public string Metrics { get; set; } = "";
 }

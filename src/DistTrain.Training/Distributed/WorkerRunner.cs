@@ -4,6 +4,7 @@ using DistTrain.Rpc;
 using DistTrain.Rpc.Tensors;
 using DistTrain.Rpc.V1;
 using DistTrain.Training.Configuration;
+using DistTrain.Training.Observability;
 using DistTrain.Training.Wire;
 using Microsoft.Extensions.Logging;
 
@@ -14,7 +15,7 @@ namespace DistTrain.Training.Distributed;
 /// answers each shard task with the shard's gradient sum, loss sum and correct count. It retries
 /// until the coordinator answers (containers start in any order) and exits when told the run is over.
 /// </summary>
-public sealed class WorkerRunner(WorkerOptions options, GrpcChannelOptions channelOptions, ILogger logger)
+public sealed class WorkerRunner(WorkerOptions options, GrpcChannelOptions channelOptions, ILogger logger, WorkerMetrics? metrics = null)
 {
     /// <summary>0 when the coordinator ended the run; non-zero when this worker cannot go on.</summary>
     public async Task<int> RunAsync(CancellationToken stopping)
@@ -30,7 +31,7 @@ public sealed class WorkerRunner(WorkerOptions options, GrpcChannelOptions chann
                 using var callLifetime = new CancellationTokenSource();
                 using var call = channel.DuplexStreaming<WorkerMessage, CoordinatorMessage>(
                     TrainerMethods.Join, TensorMessageReaders.Coordinator, new CallOptions(CancellationToken: callLifetime.Token));
-                var session = new WorkerSessionLoop(call, callLifetime, options, logger);
+                var session = new WorkerSessionLoop(call, callLifetime, options, logger, metrics);
                 if (await session.RunAsync(stopping))
                 {
                     return 0;
@@ -85,7 +86,7 @@ public sealed class WorkerRunner(WorkerOptions options, GrpcChannelOptions chann
     }
 
     /// <summary>One connection's life: join, then weights and tasks until the stream ends.</summary>
-    private sealed class WorkerSessionLoop(DuplexStreamingCall<WorkerMessage, CoordinatorMessage> call, CancellationTokenSource callLifetime, WorkerOptions options, ILogger logger)
+    private sealed class WorkerSessionLoop(DuplexStreamingCall<WorkerMessage, CoordinatorMessage> call, CancellationTokenSource callLifetime, WorkerOptions options, ILogger logger, WorkerMetrics? metrics)
     {
         private readonly SemaphoreSlim writeLock = new(1, 1);
         private ReceivedWeights weights = new(0);
@@ -206,6 +207,7 @@ public sealed class WorkerRunner(WorkerOptions options, GrpcChannelOptions chann
             result.Correct = (uint)stats.Correct;
             result.ComputeMicros = (ulong)(clock.Elapsed.TotalMilliseconds * 1000);
             fault?.Corrupt(result);
+            metrics?.ShardComputed(task.Kind == TaskKind.Evaluate ? ShardWork.Evaluation : ShardWork.Gradient, count, clock.Elapsed);
             return result;
         }
 
