@@ -52,9 +52,8 @@ public static class RunCommand
             // Checked here so a bad value stops the run before any process starts.
             var dashboard = observability.Resolve(parse, configuration, $"http://127.0.0.1:{FreeLoopbackPort()}").DashboardUrl ?? "off";
             var forwarded = ForwardedArguments(parse, command, workers, observability.Dashboard);
-            logger.LogInformation(count == 1
-                    ? "Starting a coordinator on {Address} and {Workers} worker with {Threads} threads"
-                    : "Starting a coordinator on {Address} and {Workers} workers with {Threads} threads each",
+            logger.LogInformation((count == 1 ? "Starting a coordinator on {Address} and {Workers} worker" : "Starting a coordinator on {Address} and {Workers} workers")
+                + (threads == 1 ? " with {Threads} thread" : " with {Threads} threads") + (count == 1 ? "" : " each"),
                 address, count, threads);
             if (dashboard != "off")
             {

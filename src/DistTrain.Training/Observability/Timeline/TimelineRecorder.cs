@@ -102,7 +102,7 @@ public sealed class TimelineRecorder : IRunObserver, IDisposable
         recording = iterationsPerEpoch > 0;
         lock (gate)
         {
-            if (Open())
+            if (!full && !disposed)
             {
                 Slice("evaluation", "loop", epoch.EvaluationStarted, epoch.EvaluationDone,
                     [("epoch", epoch.Metrics.Epoch), ("test_accuracy", epoch.Metrics.TestAccuracy), ("test_loss", epoch.Metrics.TestLoss)]);
@@ -115,7 +115,7 @@ public sealed class TimelineRecorder : IRunObserver, IDisposable
     {
         lock (gate)
         {
-            if (Open())
+            if (!full && !disposed)
             {
                 Slice("checkpoint", "loop", write.Started, write.Done, [("version", write.Version)]);
             }
