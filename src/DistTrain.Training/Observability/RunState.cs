@@ -48,16 +48,16 @@ public sealed class RunState(double stragglerFactor, TimeProvider? clock = null)
             {
                 ["dataset"] = c.Dataset.ToName(),
                 ["network"] = string.Join('-', c.Network.LayerSizes),
-                ["activation"] = c.Network.Activation.ToString().ToLowerInvariant(),
-                ["loss"] = c.Network.Loss.ToString().ToLowerInvariant(),
-                ["optimizer"] = c.Optimizer.ToString().ToLowerInvariant(),
+                ["activation"] = Kebab(c.Network.Activation),
+                ["loss"] = Kebab(c.Network.Loss),
+                ["optimizer"] = Kebab(c.Optimizer),
                 ["learning rate"] = c.LearningRate.ToString(CultureInfo.InvariantCulture),
-                ["schedule"] = c.Schedule.ToString().ToLowerInvariant(),
+                ["schedule"] = Kebab(c.Schedule),
                 ["batch size"] = c.BatchSize.ToString(CultureInfo.InvariantCulture),
                 ["shards"] = c.Shards.ToString(CultureInfo.InvariantCulture),
                 ["epochs"] = c.Epochs.ToString(CultureInfo.InvariantCulture),
                 ["seed"] = c.Seed.ToString(CultureInfo.InvariantCulture),
-                ["wire precision"] = c.WirePrecision.ToString().ToLowerInvariant(),
+                ["wire precision"] = Kebab(c.WirePrecision),
             };
             status = "training";
             epoch = start.Epoch;
@@ -217,6 +217,22 @@ public sealed class RunState(double stragglerFactor, TimeProvider? clock = null)
             workers[worker] = row = new WorkerRow();
         }
         return row;
+    }
+
+    /// <summary>An option's value as the command line spells it: CrossEntropy → cross-entropy, Fp32 → fp32.</summary>
+    private static string Kebab(Enum value)
+    {
+        var name = value.ToString();
+        var text = new System.Text.StringBuilder(name.Length + 4);
+        for (var i = 0; i < name.Length; i++)
+        {
+            if (char.IsUpper(name[i]) && i > 0)
+            {
+                text.Append('-');
+            }
+            text.Append(char.ToLowerInvariant(name[i]));
+        }
+        return text.ToString();
     }
 
     private static double? Ms(double[] sorted, double fraction) => sorted.Length == 0 ? null : Percentiles.OfSorted(sorted, fraction) * 1000;
