@@ -19,6 +19,9 @@ public static class CliHost
     {
         b.SetMinimumLevel(verbose ? LogLevel.Debug : LogLevel.Information);
         b.AddFilter("Microsoft", LogLevel.Warning);
+        // A dashboard host that cannot start throws, and the command says why in one line; the host's
+        // own log entry would repeat it with a stack trace.
+        b.AddFilter("Microsoft.Extensions.Hosting", LogLevel.None);
         if (string.Equals(format, "json", StringComparison.OrdinalIgnoreCase))
         {
             b.AddJsonConsole(o =>

@@ -59,7 +59,7 @@ public sealed class TraceEventWriter : IDisposable
             json.WriteEndObject();
         }
         json.WriteEndObject();
-        Count++;
+        Written();
     }
 
     /// <summary>A moment on one thread's lane, with a text argument.</summary>
@@ -77,7 +77,7 @@ public sealed class TraceEventWriter : IDisposable
         json.WriteString("detail", detail);
         json.WriteEndObject();
         json.WriteEndObject();
-        Count++;
+        Written();
     }
 
     /// <summary>A value of a counter track (drawn as a graph over time).</summary>
@@ -92,7 +92,7 @@ public sealed class TraceEventWriter : IDisposable
         json.WriteNumber(series, Math.Round(value, 6));
         json.WriteEndObject();
         json.WriteEndObject();
-        Count++;
+        Written();
     }
 
     /// <summary>Pushes what is buffered to the file.</summary>
@@ -109,6 +109,16 @@ public sealed class TraceEventWriter : IDisposable
         json.Flush();
         json.Dispose();
         stream.Dispose();
+    }
+
+    /// <summary>Counts the event and hands a full buffer to the file, so memory stays small whatever the window.</summary>
+    private void Written()
+    {
+        Count++;
+        if (json.BytesPending > 1 << 16)
+        {
+            json.Flush();
+        }
     }
 
     private void Metadata<T>(string name, int pid, int tid, string key, T value)
@@ -129,6 +139,6 @@ public sealed class TraceEventWriter : IDisposable
         }
         json.WriteEndObject();
         json.WriteEndObject();
-        Count++;
+        Written();
     }
 }
