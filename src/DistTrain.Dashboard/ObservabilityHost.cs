@@ -33,10 +33,7 @@ public sealed class ObservabilityHost : IAsyncDisposable
     public static async Task<ObservabilityHost> StartAsync(string option, string url, ILoggerFactory loggers,
         Action<IServiceCollection> addServices, Action<WebApplication> mapEndpoints, CancellationToken cancellationToken)
     {
-        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme != "http" || uri.AbsolutePath != "/" || !string.IsNullOrEmpty(uri.Query))
-        {
-            throw new OptionsException($"{option}: '{url}' is not an http://HOST:PORT address, e.g. {option} http://127.0.0.1:8080");
-        }
+        CheckUrl(option, url);
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
         builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
         {
@@ -61,6 +58,15 @@ public sealed class ObservabilityHost : IAsyncDisposable
         }
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault() ?? url;
         return new ObservabilityHost(app, address.Replace("[::]", IPAddress.Loopback.ToString(), StringComparison.Ordinal));
+    }
+
+    /// <summary>Throws, naming <paramref name="option"/>, unless <paramref name="url"/> is http://HOST:PORT.</summary>
+    public static void CheckUrl(string option, string url)
+    {
+        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme != "http" || uri.AbsolutePath != "/" || !string.IsNullOrEmpty(uri.Query))
+        {
+            throw new OptionsException($"{option}: '{url}' is not an http://HOST:PORT address, e.g. {option} http://127.0.0.1:8080");
+        }
     }
 
     public async ValueTask DisposeAsync()

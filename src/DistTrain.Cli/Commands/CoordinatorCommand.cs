@@ -41,8 +41,16 @@ public static class CoordinatorCommand
             var config = TrainingConfiguration.From(training.Resolve(parse, configuration), defaultShards: coordinator.MinWorkers);
             var watching = observability.Resolve(parse, configuration, dashboardFallback: null);
             using var loggers = CliHost.CreateLoggerFactory(parse.GetValue(logFormat) ?? configuration["Logging:Format"]);
-            await using var observation = await CoordinatorObservation.StartAsync(watching, loggers, loggers.CreateLogger("coordinator"), cancellationToken);
-            await CoordinatorRunner.RunAsync(config, coordinator, security.ServerOptions(parse, configuration), loggers, observation.Observer, cancellationToken);
+            await using var observation = CoordinatorObservation.Start(watching, loggers, loggers.CreateLogger("coordinator"), cancellationToken);
+            try
+            {
+                await CoordinatorRunner.RunAsync(config, coordinator, security.ServerOptions(parse, configuration), loggers, observation.Observer, observation.Stopping);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                // Only the dashboard's failure to start cancels the run's token on its own; it says why below.
+            }
+            observation.ThrowIfFailed();
             return ExitCodes.Success;
         }));
         return command;

@@ -1,8 +1,10 @@
+using System.Diagnostics.Metrics;
 using DistTrain.Cli.Commands;
 using DistTrain.Dashboard;
 using DistTrain.Training.Configuration;
 using DistTrain.Training.Observability;
 using DistTrain.Training.Observability.Timeline;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace DistTrain.Cli.Hosting;
@@ -12,60 +14,63 @@ namespace DistTrain.Cli.Hosting;
 /// straggler report (always), the dashboard with /metrics (when it has an address), and the timeline
 /// (when it has a file; closed on every way out, so a stopped run leaves valid JSON).
 /// </summary>
+/// <remarks>
+/// The dashboard's web host starts in the background while the coordinator loads its data: its
+/// start-up (JIT of the web stack) would otherwise delay the first iteration. When it cannot
+/// start (the port is taken), <see cref="Stopping"/> is cancelled and <see cref="ThrowIfFailed"/>
+/// reports why, so the run still ends with one line naming the option.
+/// </remarks>
 public sealed class CoordinatorObservation : IAsyncDisposable
 {
-    private readonly ObservabilityHost? dashboard;
+    private readonly CancellationTokenSource stopping;
+    private readonly ILogger logger;
+    private readonly ServiceProvider? meters;
+    private readonly Task<ObservabilityHost?> dashboard;
     private readonly TimelineRecorder? timeline;
     private readonly string? timelineFile;
-    private readonly ILogger logger;
+    private Exception? failure;
 
-    private CoordinatorObservation(IRunObserver observer, ObservabilityHost? dashboard, TimelineRecorder? timeline, string? timelineFile, ILogger logger)
+    private CoordinatorObservation(ObservabilitySettings settings, ILoggerFactory loggers, ILogger logger, CancellationToken cancellationToken)
     {
-        Observer = observer;
-        this.dashboard = dashboard;
-        this.timeline = timeline;
-        this.timelineFile = timelineFile;
         this.logger = logger;
+        stopping = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var observers = new List<IRunObserver> { new StragglerReport(settings.StragglerFactor, logger) };
+        dashboard = Task.FromResult<ObservabilityHost?>(null);
+        if (settings.DashboardUrl is { } url)
+        {
+            ObservabilityHost.CheckUrl("--dashboard", url);
+            var state = new RunState(settings.StragglerFactor);
+            // The instruments exist from the start; the exporter finds the meter by name once it runs.
+            meters = new ServiceCollection().AddMetrics().BuildServiceProvider();
+            observers.Add(state);
+            observers.Add(new TrainingMetrics(meters.GetRequiredService<IMeterFactory>()));
+            dashboard = StartDashboardAsync(url, state, loggers);
+        }
+        if (settings.TimelineFile is { } path)
+        {
+            timelineFile = Path.GetFullPath(path);
+            timeline = new TimelineRecorder(OpenTimeline(timelineFile), settings.TimelineIterations, settings.TimelineMaxEvents, DateTime.UtcNow);
+            observers.Add(timeline);
+            logger.LogInformation("Recording a timeline of the first {Iterations} iterations of each epoch to {Timeline}", settings.TimelineIterations, timelineFile);
+        }
+        Observer = new RunObservers(observers);
     }
 
     public IRunObserver Observer { get; }
 
-    public static async Task<CoordinatorObservation> StartAsync(ObservabilitySettings settings, ILoggerFactory loggers, ILogger logger, CancellationToken cancellationToken)
+    /// <summary>The run's token: the command's, also cancelled when the dashboard cannot start.</summary>
+    public CancellationToken Stopping => stopping.Token;
+
+    public static CoordinatorObservation Start(ObservabilitySettings settings, ILoggerFactory loggers, ILogger logger, CancellationToken cancellationToken) =>
+        new(settings, loggers, logger, cancellationToken);
+
+    /// <summary>Throws the reason the dashboard could not start, if it could not.</summary>
+    public void ThrowIfFailed()
     {
-        var observers = new List<IRunObserver> { new StragglerReport(settings.StragglerFactor, logger) };
-        ObservabilityHost? dashboard = null;
-        if (settings.DashboardUrl is { } url)
+        if (Volatile.Read(ref failure) is { } e)
         {
-            var state = new RunState(settings.StragglerFactor);
-            dashboard = await ObservabilityHost.StartAsync("--dashboard", url, loggers, s => s.AddDashboard(state), app => app.MapDashboard(), cancellationToken);
-            observers.Add(state);
-            observers.Add(new TrainingMetrics(dashboard.Services.MeterFactory()));
-            logger.LogInformation("Dashboard on {DashboardAddress} (Prometheus metrics at {MetricsAddress})", dashboard.Address, $"{dashboard.Address.TrimEnd('/')}/metrics");
+            throw e;
         }
-        TimelineRecorder? timeline = null;
-        string? file = null;
-        if (settings.TimelineFile is { } path)
-        {
-            file = Path.GetFullPath(path);
-            FileStream stream;
-            try
-            {
-                Directory.CreateDirectory(Path.GetDirectoryName(file)!);
-                stream = new FileStream(file, FileMode.Create, FileAccess.Write, FileShare.Read, 1 << 16);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                if (dashboard is not null)
-                {
-                    await dashboard.DisposeAsync();
-                }
-                throw new OptionsException($"--timeline: cannot write {file}: {e.Message}");
-            }
-            timeline = new TimelineRecorder(stream, settings.TimelineIterations, settings.TimelineMaxEvents, DateTime.UtcNow);
-            observers.Add(timeline);
-            logger.LogInformation("Recording a timeline of the first {Iterations} iterations of each epoch to {Timeline}", settings.TimelineIterations, file);
-        }
-        return new CoordinatorObservation(new RunObservers(observers), dashboard, timeline, file, logger);
     }
 
     public async ValueTask DisposeAsync()
@@ -76,9 +81,46 @@ public sealed class CoordinatorObservation : IAsyncDisposable
             timeline.Dispose();
             logger.LogInformation("Timeline written to {Timeline} ({Events} events); open it in Perfetto or chrome://tracing", timelineFile, events);
         }
-        if (dashboard is not null)
+        if (await dashboard is { } host)
         {
-            await dashboard.DisposeAsync();
+            await host.DisposeAsync();
+        }
+        if (meters is not null)
+        {
+            await meters.DisposeAsync();
+        }
+        stopping.Dispose();
+    }
+
+    private async Task<ObservabilityHost?> StartDashboardAsync(string url, RunState state, ILoggerFactory loggers)
+    {
+        try
+        {
+            var host = await ObservabilityHost.StartAsync("--dashboard", url, loggers, s => s.AddDashboard(state), app => app.MapDashboard(), stopping.Token);
+            logger.LogInformation("Dashboard on {DashboardAddress} (Prometheus metrics at {MetricsAddress})", host.Address, $"{host.Address.TrimEnd('/')}/metrics");
+            return host;
+        }
+        catch (Exception e) when (e is OptionsException or OperationCanceledException)
+        {
+            if (e is OptionsException)
+            {
+                Volatile.Write(ref failure, e);
+                await stopping.CancelAsync();
+            }
+            return null;
+        }
+    }
+
+    private static FileStream OpenTimeline(string file)
+    {
+        try
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(file)!);
+            return new FileStream(file, FileMode.Create, FileAccess.Write, FileShare.Read, 1 << 16);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new OptionsException($"--timeline: cannot write {file}: {e.Message}");
         }
     }
 }
