@@ -80,7 +80,9 @@ public sealed class RunState(double stragglerFactor, TimeProvider? clock = null)
             iteration = it.Iteration;
             perEpoch = it.IterationsPerEpoch;
             samplesPerSecond = it.EpochSeconds > 0 ? it.EpochSamples / it.EpochSeconds : 0;
-            if (now - lastRunningPoint >= RunningPointInterval || it.Iteration == it.IterationsPerEpoch)
+            // The mean of an epoch's first few batches says little (one batch can be all right); from 2% on it is a curve.
+            var settled = it.Iteration >= Math.Max(1, it.IterationsPerEpoch / 50);
+            if (settled && (now - lastRunningPoint >= RunningPointInterval || it.Iteration == it.IterationsPerEpoch))
             {
                 lastRunningPoint = now;
                 var samples = Math.Max(1, it.EpochSamples);

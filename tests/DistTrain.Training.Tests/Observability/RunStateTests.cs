@@ -78,6 +78,8 @@ public class RunStateTests
         var points = state.Snapshot().RunningLoss;
         Assert.InRange(points.Count, RunState.MaxRunningPoints / 2, RunState.MaxRunningPoints);
         Assert.Equal(100, points[^1].Position, 6);
+        // The first 2% of each epoch (its first batches' noisy mean) is left out.
+        Assert.Equal(0.02, points[0].Position, 6);
         Assert.True(points.Zip(points.Skip(1)).All(p => p.First.Position < p.Second.Position));
     }
 
