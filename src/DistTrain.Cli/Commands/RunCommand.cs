@@ -52,9 +52,13 @@ public static class RunCommand
             // Checked here so a bad value stops the run before any process starts.
             var dashboard = observability.Resolve(parse, configuration, $"http://127.0.0.1:{FreeLoopbackPort()}").DashboardUrl ?? "off";
             var forwarded = ForwardedArguments(parse, command, workers, observability.Dashboard);
-            logger.LogInformation((count == 1 ? "Starting a coordinator on {Address} and {Workers} worker" : "Starting a coordinator on {Address} and {Workers} workers")
-                + (threads == 1 ? " with {Threads} thread" : " with {Threads} threads") + (count == 1 ? "" : " each"),
-                address, count, threads);
+            logger.LogInformation((count, threads) switch
+            {
+                (1, 1) => "Starting a coordinator on {Address} and {Workers} worker with {Threads} thread",
+                (1, _) => "Starting a coordinator on {Address} and {Workers} worker with {Threads} threads",
+                (_, 1) => "Starting a coordinator on {Address} and {Workers} workers with {Threads} thread each",
+                _ => "Starting a coordinator on {Address} and {Workers} workers with {Threads} threads each",
+            }, address, count, threads);
             if (dashboard != "off")
             {
                 logger.LogInformation("Dashboard: {Dashboard}", dashboard);
