@@ -103,7 +103,7 @@ public sealed class TrainingLoop(TrainingConfiguration config, Dataset data, ISh
                 state.Version++;
                 state.Iteration++;
                 state.EpochSeconds = secondsBefore + clock.Elapsed.TotalSeconds;
-                Observer.IterationDone(new IterationDone(state.Epoch, state.Iteration, perEpoch, state.Version, started, shardsStarted, shardsDone, DateTime.UtcNow,
+                Observer.IterationDone(new IterationDone(state.Epoch, state.Iteration, perEpoch, state.Version, config.BatchSize, started, shardsStarted, shardsDone, DateTime.UtcNow,
                     state.EpochLossSum, state.EpochCorrect, state.EpochSamples, state.EpochSeconds));
 
                 if (lastProgress.Elapsed >= ProgressInterval)

@@ -9,10 +9,11 @@ public sealed record RunStart(TrainingConfiguration Configuration, int Iteration
 /// <summary>
 /// One optimizer step: the batch gathered from <see cref="Started"/> to <see cref="ShardsStarted"/>, the
 /// shards computed until <see cref="ShardsDone"/>, the step taken until <see cref="StepDone"/>.
-/// <see cref="Iteration"/> counts the iterations of the epoch done so far (from 1); the sums run over the epoch.
+/// <see cref="Iteration"/> counts the iterations of the epoch done so far (from 1); <see cref="Samples"/> are
+/// this iteration's, the sums run over the epoch.
 /// </summary>
 public readonly record struct IterationDone(
-    int Epoch, int Iteration, int IterationsPerEpoch, long Version,
+    int Epoch, int Iteration, int IterationsPerEpoch, long Version, int Samples,
     DateTime Started, DateTime ShardsStarted, DateTime ShardsDone, DateTime StepDone,
     double EpochLossSum, long EpochCorrect, long EpochSamples, double EpochSeconds);
 

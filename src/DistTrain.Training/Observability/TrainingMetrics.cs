@@ -34,7 +34,6 @@ public sealed class TrainingMetrics : IRunObserver
     private readonly Counter<long> sentBytes;
     private readonly Counter<long> receivedBytes;
     private readonly HashSet<string> connected = new(StringComparer.Ordinal);
-    private long lastSamples;
     private int epoch;
     private double samplesPerSecond;
     private double trainLoss = double.NaN;
@@ -78,16 +77,12 @@ public sealed class TrainingMetrics : IRunObserver
     public void RunStarted(RunStart start)
     {
         Volatile.Write(ref epoch, start.Epoch);
-        lastSamples = 0;
     }
 
     public void IterationDone(in IterationDone it)
     {
         iterations.Add(1);
-        // The epoch's sample count is cumulative; a new epoch starts again from zero.
-        var added = it.EpochSamples >= lastSamples ? it.EpochSamples - lastSamples : it.EpochSamples;
-        lastSamples = it.EpochSamples;
-        samples.Add(added);
+        samples.Add(it.Samples);
         iterationSeconds.Record((it.StepDone - it.Started).TotalSeconds);
         Volatile.Write(ref epoch, it.Epoch);
         if (it.EpochSamples > 0)
@@ -104,7 +99,6 @@ public sealed class TrainingMetrics : IRunObserver
     public void EpochDone(EpochDone done)
     {
         epochs.Add(1);
-        lastSamples = 0;
         Volatile.Write(ref testLoss, done.Metrics.TestLoss);
         Volatile.Write(ref testAccuracy, done.Metrics.TestAccuracy);
     }

@@ -17,7 +17,7 @@ internal static class Events
             (long)(computeMs * 1000), 1000, counted);
 
     public static IterationDone Iteration(int epoch, int iteration, int perEpoch, double startMs, double lossSum = 10, long samples = 128) =>
-        new(epoch, iteration, perEpoch, (epoch - 1L) * perEpoch + iteration,
+        new(epoch, iteration, perEpoch, (epoch - 1L) * perEpoch + iteration, (int)samples,
             Origin.AddMilliseconds(startMs), Origin.AddMilliseconds(startMs + 0.1), Origin.AddMilliseconds(startMs + 2), Origin.AddMilliseconds(startMs + 2.5),
             lossSum * iteration, 100 * iteration, samples * iteration, (startMs + 2.5) / 1000);
 
