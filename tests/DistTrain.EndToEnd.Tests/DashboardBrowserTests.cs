@@ -57,7 +57,7 @@ public partial class DashboardBrowserTests
             Assert.Matches(@"^\d+(\.\d+)? / \d+(\.\d+)? ms$", await page.Locator("#workers tbody tr:first-child td:nth-child(5)").TextContentAsync());
             Assert.Equal("mnist", await page.Locator("#configuration dt:text-is('dataset') + dd").TextContentAsync());
             // A little into the next epoch, so the picture shows its running loss too.
-            await page.WaitForFunctionAsync("() => ['finished', 'stopped'].includes(document.getElementById('status').textContent) || parseInt(document.getElementById('iteration').textContent) > 400", null, new() { Timeout = 120_000 });
+            await page.WaitForFunctionAsync("() => ['finished', 'stopped', 'offline'].includes(document.getElementById('status').textContent) || parseInt(document.getElementById('iteration').textContent) > 400", null, new() { Timeout = 120_000 });
             await page.WaitForTimeoutAsync(1100);
             await page.ScreenshotAsync(new() { Path = ScreenshotPath("dashboard.png"), FullPage = true });
 
