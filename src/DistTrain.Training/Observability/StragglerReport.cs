@@ -6,12 +6,13 @@ namespace DistTrain.Training.Observability;
 
 /// <summary>
 /// One summary per epoch, after the epoch line: min, median and p95 of each worker's shard round
-/// trips in that epoch (every answer, also a late copy that lost the race: it measures the worker),
-/// and the workers slower than the others' median by more than the straggler factor, named.
+/// trips in that epoch (every answer, also a late copy that lost the race: it measures the worker)
+/// beside its median compute time, and the workers slower than the others' median by more than the
+/// straggler factor, named.
 /// </summary>
 public sealed class StragglerReport(double factor, ILogger logger) : IRunObserver
 {
-    private readonly Dictionary<string, List<double>> roundTrips = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (List<double> RoundTrips, List<double> Compute)> answers = new(StringComparer.Ordinal);
     private long speculated;
     private long redispatched;
 
@@ -23,11 +24,12 @@ public sealed class StragglerReport(double factor, ILogger logger) : IRunObserve
         {
             return;
         }
-        if (!roundTrips.TryGetValue(answer.Worker, out var list))
+        if (!answers.TryGetValue(answer.Worker, out var lists))
         {
-            roundTrips[answer.Worker] = list = [];
+            answers[answer.Worker] = lists = ([], []);
         }
-        list.Add(answer.RoundTripSeconds);
+        lists.RoundTrips.Add(answer.RoundTripSeconds);
+        lists.Compute.Add(answer.ComputeSeconds);
     }
 
     public void ShardSpeculated(string worker, string helper, int shard) => speculated++;
@@ -36,20 +38,20 @@ public sealed class StragglerReport(double factor, ILogger logger) : IRunObserve
 
     public void EpochDone(EpochDone epoch)
     {
-        var rows = roundTrips.Where(r => r.Value.Count > 0)
-            .Select(r => (Worker: r.Key, Sorted: r.Value.Order().ToArray()))
+        var rows = answers.Where(r => r.Value.RoundTrips.Count > 0)
+            .Select(r => (Worker: r.Key, Sorted: r.Value.RoundTrips.Order().ToArray(), Compute: Percentiles.Median(r.Value.Compute)))
             .OrderBy(r => r.Worker, StringComparer.Ordinal)
             .ToList();
-        roundTrips.Clear();
+        answers.Clear();
         if (rows.Count == 0)
         {
             return;
         }
         var table = new StringBuilder();
-        foreach (var (worker, sorted) in rows)
+        foreach (var (worker, sorted, compute) in rows)
         {
             table.Append(CultureInfo.InvariantCulture,
-                $"{(table.Length > 0 ? "; " : "")}{worker} {Milliseconds(sorted[0])}/{Milliseconds(Percentiles.OfSorted(sorted, 0.5))}/{Milliseconds(Percentiles.OfSorted(sorted, 0.95))} ms ({sorted.Length} {(sorted.Length == 1 ? "shard" : "shards")})");
+                $"{(table.Length > 0 ? "; " : "")}{worker} {Milliseconds(sorted[0])}/{Milliseconds(Percentiles.OfSorted(sorted, 0.5))}/{Milliseconds(Percentiles.OfSorted(sorted, 0.95))} ms ({sorted.Length} {(sorted.Length == 1 ? "shard" : "shards")}, compute median {Milliseconds(compute)} ms)");
         }
         logger.LogInformation("Epoch {Epoch} shard round trips, min/median/p95 per worker: {Workers}; {Speculated} speculated, {Redispatched} re-dispatched",
             epoch.Metrics.Epoch, table.ToString(), speculated, redispatched);

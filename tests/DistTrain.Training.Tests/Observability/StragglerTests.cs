@@ -44,8 +44,8 @@ public class StragglerTests
         report.EpochDone(Events.Epoch(1, 2, 1000));
 
         var summary = Assert.Single(logger.Entries, e => e.Level == LogLevel.Information).Message;
-        Assert.Contains("worker-1 2.00/2.20/2.40 ms (100 shards)", summary, StringComparison.Ordinal);
-        Assert.Contains("worker-2 6.00/6.20/6.40 ms (100 shards)", summary, StringComparison.Ordinal);
+        Assert.Contains("worker-1 2.00/2.20/2.40 ms (100 shards, compute median 1.00 ms)", summary, StringComparison.Ordinal);
+        Assert.Contains("worker-2 6.00/6.20/6.40 ms (100 shards, compute median 1.00 ms)", summary, StringComparison.Ordinal);
         var warning = Assert.Single(logger.Entries, e => e.Level == LogLevel.Warning).Message;
         Assert.Equal("Epoch 1 straggler: worker-2 (median round trip over 1.5x the median of the other workers)", warning);
 
@@ -57,6 +57,6 @@ public class StragglerTests
         }
         report.EpochDone(Events.Epoch(2, 2, 2000));
         Assert.Single(logger.Entries, e => e.Level == LogLevel.Warning);
-        Assert.Contains("(10 shards)", logger.Entries[^1].Message, StringComparison.Ordinal);
+        Assert.Contains("(10 shards, compute median 1.00 ms)", logger.Entries[^1].Message, StringComparison.Ordinal);
     }
 }
