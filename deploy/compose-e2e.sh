@@ -3,7 +3,8 @@
 #   1. a Docker engine (installs docker.io, docker-compose and debootstrap with apt and starts dockerd
 #      when none runs), base images (local stand-ins when the .NET images cannot be pulled),
 #   2. builds deploy/Dockerfile as it stands,
-#   3. `up` with 3 workers for 3 epochs, kills one worker after the first progress line, and expects
+#   3. `up` with 3 workers for 3 epochs, checks that the published dashboard port serves Prometheus
+#      metrics, kills one worker after the first progress line, and expects
 #      the coordinator to exit 0 with a test accuracy of at least 96% and its outputs in the bind mount,
 #      owned by the DISTTRAIN_UID:DISTTRAIN_GID it ran as, in a folder that is not world-writable,
 #   4. `up --scale worker=5` with JSON logs and expects 5 workers to join, writing as the image's user
@@ -160,6 +161,9 @@ wait_for_exit() {
 }
 
 export DISTTRAIN_IMAGE=$image
+# The dashboard is published on the host: a free port, so a busy 8080 cannot fail the run.
+DASHBOARD_PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+export DASHBOARD_PORT
 # ---- run 1: 3 workers, 3 epochs, one worker killed ----
 say "run 1: 3 workers, 3 epochs, plain logs, auth token; one worker killed mid-run"
 mkdir -p "$work/runs1"
@@ -175,6 +179,8 @@ check "coordinator passed its health check (disttrain health)" \
   test "$(docker inspect -f '{{.State.Health.Status}}' "$coordinator" 2>/dev/null)" = healthy
 if wait_for_log 'Epoch 1/3 (batch [0-9]+/|done)' 240; then
   pass "training started (coordinator logged progress)"
+  scrape=$(curl -fsS --max-time 5 "http://127.0.0.1:$DASHBOARD_PORT/metrics" 2>&1 || true)
+  check "the dashboard's published port serves Prometheus metrics (disttrain_samples_total)" grep -q '^disttrain_samples_total' <<<"$scrape"
   victim=$("${compose[@]}" ps -q worker | head -1)
   victim_name=$(docker inspect -f '{{.Config.Hostname}}' "$victim")
   docker kill "$victim" >/dev/null && echo "killed worker container ${victim:0:12} ($victim_name)"

@@ -7,6 +7,7 @@ var benchmarks = new Dictionary<string, Func<string[], int>>(StringComparer.Ordi
     ["gemm"] = GemmBenchmark.Run,
     ["transport"] = TransportBenchmark.Run,
     ["step"] = StepBenchmark.Run,
+    ["observers"] = ObserverBenchmark.Run,
 };
 
 if (args.Length == 0 || !benchmarks.TryGetValue(args[0], out var run))

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A coordinator and K workers (one compute thread each) as separate processes on loopback, each
 # under /usr/bin/time: CPU (user, system), wall time and peak memory per process, then the
-# coordinator's per-epoch lines and its per-worker split of compute against network+queue.
+# coordinator's per-epoch lines and its last per-worker summary (shard round trips min/median/p95
+# beside the median compute time; the rest of a round trip is network and queueing).
 #   tests/DistTrain.Benchmarks/process-profile.sh [EPOCHS=3] [K=2] [WIRE=fp32]
 source "$(dirname "$0")/bench-common.sh"
 epochs=${1:-3}
@@ -25,5 +26,5 @@ wait
 cat "$out/coordinator.time"
 for w in $(seq "$workers"); do cat "$out/worker$w.time"; done
 grep -E "Epoch [0-9]+/[0-9]+ done" "$out/coordinator.log" | sed 's/.*\(Epoch\)/\1/'
-# The totals after the last epoch.
-grep -E "  worker w[0-9]+:" "$out/coordinator.log" | tail -n "$workers" | sed 's/.*\(worker w\)/\1/'
+# The last epoch's per-worker summary.
+grep -E "shard round trips" "$out/coordinator.log" | tail -n 1 | sed 's/.*\(Epoch\)/\1/'

@@ -23,6 +23,34 @@ public class BadInputTests
         Assert.DoesNotContain("   at ", output);
     }
 
+    [Theory]
+    [InlineData("coordinator --dashboard nonsense", "--dashboard: 'nonsense' is not an http://HOST:PORT address")]
+    [InlineData("coordinator --dashboard https://127.0.0.1:8080", "--dashboard: 'https://127.0.0.1:8080' is not an http://HOST:PORT address")]
+    [InlineData("coordinator --straggler-factor 0.9", "--straggler-factor: 0.9 must be a number above 1")]
+    [InlineData("coordinator --timeline-iterations -1", "--timeline-iterations: -1 must be 0 or more")]
+    [InlineData("coordinator --timeline /proc/no-such-folder/trace.json", "--timeline: cannot write /proc/no-such-folder/trace.json")]
+    [InlineData("run --workers 2 --dashboard 127.0.0.1", "--dashboard: '127.0.0.1' is not an http://HOST:PORT address")]
+    [InlineData("worker --coordinator http://127.0.0.1:1 --metrics localhost:9464", "--metrics: 'localhost:9464' is not an http://HOST:PORT address")]
+    public async Task A_bad_observability_option_exits_2_naming_it(string command, string message)
+    {
+        var (exit, output) = await Disttrain.RunAsync([.. command.Split(' '), .. command.StartsWith("worker", StringComparison.Ordinal) ? [] : new[] { "--out", Disttrain.TempDir("bad") }], Timeout);
+        Assert.Equal(2, exit);
+        Assert.Contains(message, output);
+        Assert.DoesNotContain("   at ", output);
+    }
+
+    [Fact]
+    public async Task A_dashboard_port_in_use_is_named()
+    {
+        using var taken = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        taken.Start();
+        var url = $"http://127.0.0.1:{((System.Net.IPEndPoint)taken.LocalEndpoint).Port}";
+        var (exit, output) = await Disttrain.RunAsync(["coordinator", "--dashboard", url, "--out", Disttrain.TempDir("busy")], Timeout);
+        Assert.Equal(2, exit);
+        Assert.Contains($"--dashboard: cannot listen on {url}", output);
+        Assert.DoesNotContain("   at ", output);
+    }
+
     [Fact]
     public async Task A_missing_data_folder_says_how_to_fetch()
     {

@@ -7,6 +7,7 @@ using System.Text.RegularExpressions;
 using System.Xml.Linq;
 using DistTrain.Training.Configuration;
 using DistTrain.Training.Distributed;
+using DistTrain.Training.Observability;
 using YamlDotNet.Core;
 using YamlDotNet.Core.Events;
 using YamlDotNet.Serialization;
@@ -21,7 +22,7 @@ public sealed partial class DeploymentManifestTests
     // Options whose value in compose.yaml or the ConfigMap differs from the app's default on purpose.
     private static readonly HashSet<string> DeploymentDefaults = new(StringComparer.Ordinal)
     {
-        "Coordinator__MinWorkers", "Training__DataDir", "Training__Out", "Worker__Coordinator",
+        "Coordinator__MinWorkers", "Training__DataDir", "Training__Out", "Worker__Coordinator", "Dashboard__Url", "Worker__Metrics",
     };
 
     [Fact]
@@ -58,6 +59,12 @@ public sealed partial class DeploymentManifestTests
     [InlineData("configmap.yaml", "Training__Epochs:", "Training__Epoch:", "Training__Epoch")]
     [InlineData("configmap.yaml", "Training__Seed: \"1\"", "Training__Seed: \"2\"", "Training__Seed")]
     [InlineData("kustomization.yaml", "  - secret.yaml\n", "", "secret.yaml")]
+    [InlineData("coordinator-job.yaml", "containerPort: 8080", "containerPort: 8081", "containerPort 8081")]
+    [InlineData("coordinator-job.yaml", "name: dashboard", "name: web", "port web")]
+    [InlineData("coordinator-service.yaml", "targetPort: dashboard", "targetPort: dash", "targetPort dash")]
+    [InlineData("worker-deployment.yaml", "prometheus.io/port: \"9464\"", "prometheus.io/port: \"9465\"", "prometheus.io/port 9465")]
+    [InlineData("coordinator-job.yaml", "prometheus.io/path: /metrics", "prometheus.io/path: /stats", "prometheus.io/path /stats")]
+    [InlineData("configmap.yaml", "Dashboard__Url: \"http://0.0.0.0:8080\"", "Dashboard__Url: \"http://127.0.0.1:8080\"", "only inside the pod")]
     public void ABrokenReferenceIsReported(string file, string find, string replace, string expected)
     {
         var texts = K8sTexts();
@@ -78,7 +85,7 @@ public sealed partial class DeploymentManifestTests
 
         var wanted = OptionKeys(typeof(TrainingOptions), TrainingOptions.Section)
             .Concat(OptionKeys(typeof(CoordinatorOptions), CoordinatorOptions.Section))
-            .Append("Logging__Format").Append("Security__AuthToken").Append("Transport__Kind");
+            .Append("Logging__Format").Append("Security__AuthToken").Append("Transport__Kind").Append("Dashboard__Url");
         Assert.Empty(wanted.Except(coordinator.Keys));
         Assert.Equal(coordinator["Transport__Kind"], worker["Transport__Kind"]);
         // Name stays unset: the default (host name and process id) tells the replicas apart.
@@ -145,6 +152,33 @@ public sealed partial class DeploymentManifestTests
         var text = File.ReadAllText(Path.Combine(Root, "compose.yaml"));
         Assert.DoesNotContain("chmod", text, StringComparison.Ordinal);
         Assert.DoesNotContain("777", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void BothRolesAreScrapedByPrometheusOnTheirMetricsPorts()
+    {
+        var manifests = Parse(K8sTexts());
+        foreach (var role in new[] { "Job", "Deployment" })
+        {
+            var template = manifests.Single(m => m.Kind == role).Root["spec"]["template"];
+            Assert.Equal("true", template["metadata"]["annotations"]["prometheus.io/scrape"].Text);
+        }
+
+        var compose = Compose();
+        var services = compose["services"];
+        var dashboard = new Uri(ServiceEnvironment(services["coordinator"])["Dashboard__Url"]);
+        var metrics = new Uri(ServiceEnvironment(services["worker"])["Worker__Metrics"]);
+        Assert.Equal(("0.0.0.0", "0.0.0.0"), (dashboard.Host, metrics.Host));
+        Assert.Equal(["8080:8080"], Strings(services["coordinator"]["ports"]).Select(DefaultOf));
+        Assert.EndsWith($":{dashboard.Port}", DefaultOf(Strings(services["coordinator"]["ports"])[0]), StringComparison.Ordinal);
+        Assert.Equal(dashboard.Port.ToString(CultureInfo.InvariantCulture), services["coordinator"]["labels"]["prometheus.io/port"].Text);
+        Assert.Equal(metrics.Port.ToString(CultureInfo.InvariantCulture), services["worker"]["labels"]["prometheus.io/port"].Text);
+        Assert.Contains(metrics.Port.ToString(CultureInfo.InvariantCulture), Strings(services["worker"]["expose"]));
+        Assert.All(new[] { "coordinator", "worker" }, s =>
+        {
+            Assert.Equal("true", services[s]["labels"]["prometheus.io/scrape"].Text);
+            Assert.Equal("/metrics", services[s]["labels"]["prometheus.io/path"].Text);
+        });
     }
 
     [Fact]
@@ -301,6 +335,8 @@ public sealed partial class DeploymentManifestTests
                 (typeof(TrainingOptions), TrainingOptions.Section, (object)new TrainingOptions()),
                 (typeof(CoordinatorOptions), CoordinatorOptions.Section, new CoordinatorOptions()),
                 (typeof(WorkerOptions), WorkerOptions.Section, new WorkerOptions()),
+                (typeof(DashboardOptions), DashboardOptions.Section, new DashboardOptions()),
+                (typeof(TimelineOptions), TimelineOptions.Section, new TimelineOptions()),
             }
             .SelectMany(o => o.Item1.GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.CanWrite)
                 .Select(p => (Key: $"{o.Item2}__{p.Name}", Value: p.GetValue(o.Item3))))
@@ -458,13 +494,21 @@ public sealed partial class DeploymentManifestTests
                     problems.Add($"{where}: {probe} runs '{string.Join(' ', command)}', not disttrain health on port {listenUri.Port}");
                 }
             }
-            foreach (var port in role == "coordinator" ? container["ports"].Items : [])
+            // Each named port is the port of the option that listens on it: gRPC, the dashboard, a worker's metrics.
+            var portKeys = new Dictionary<string, string> { ["grpc"] = listenKey, ["dashboard"] = "Dashboard__Url", ["metrics"] = "Worker__Metrics" };
+            foreach (var port in container["ports"].Items)
             {
-                if (port["containerPort"].Text != listenUri.Port.ToString(CultureInfo.InvariantCulture))
+                var name = port["name"].Text ?? "";
+                if (!portKeys.TryGetValue(name, out var key) || !environment.TryGetValue(key, out var url) || !Uri.TryCreate(url, UriKind.Absolute, out var uri))
                 {
-                    problems.Add($"{where}: containerPort {port["containerPort"].Text} is not the port of {listenKey} ({listenUri.Port})");
+                    problems.Add($"{where}: port {name} is not the port of an address the app listens on (grpc, dashboard, metrics)");
+                }
+                else if (port["containerPort"].Text != uri.Port.ToString(CultureInfo.InvariantCulture))
+                {
+                    problems.Add($"{where}: containerPort {port["containerPort"].Text} is not the port of {key} ({uri.Port})");
                 }
             }
+            CheckScrapeAnnotations(problems, owner, where, container, environment);
             if (role == "worker" && environment.TryGetValue("Worker__Coordinator", out var coordinator))
             {
                 var uri = new Uri(coordinator);
@@ -477,6 +521,38 @@ public sealed partial class DeploymentManifestTests
                 {
                     problems.Add($"{where}: Worker__Coordinator {coordinator}: {service} has no port {uri.Port}");
                 }
+            }
+        }
+
+        /// <summary>prometheus.io annotations name a port of the container whose option serves /metrics beyond the pod.</summary>
+        private static void CheckScrapeAnnotations(List<string> problems, K8sObject owner, string where, YamlNode container, Dictionary<string, string> environment)
+        {
+            var annotations = owner.Root["spec"]["template"]["metadata"]["annotations"];
+            if (annotations["prometheus.io/scrape"].Text != "true")
+            {
+                return;
+            }
+            var port = annotations["prometheus.io/port"].Text;
+            var named = container["ports"].Items.FirstOrDefault(p => p["containerPort"].Text == port);
+            if (named is null)
+            {
+                problems.Add($"{where}: prometheus.io/port {port} is no containerPort");
+            }
+            else
+            {
+                var key = named["name"].Text == "dashboard" ? "Dashboard__Url" : named["name"].Text == "metrics" ? "Worker__Metrics" : null;
+                if (key is null || !environment.TryGetValue(key, out var url) || !Uri.TryCreate(url, UriKind.Absolute, out var uri))
+                {
+                    problems.Add($"{where}: prometheus.io/port {port} is not a dashboard or metrics port");
+                }
+                else if (uri.Host is "127.0.0.1" or "localhost")
+                {
+                    problems.Add($"{where}: {key} {url} listens only inside the pod, where Prometheus cannot scrape it");
+                }
+            }
+            if (annotations["prometheus.io/path"].Text != "/metrics")
+            {
+                problems.Add($"{where}: prometheus.io/path {annotations["prometheus.io/path"].Text} is not /metrics");
             }
         }
 

@@ -137,7 +137,7 @@ public class DistributedTests
         using var coordinator = Disttrain.Start(["coordinator", "--listen", address, "--data-dir", data, "--out", Disttrain.TempDir("health")], log);
         try
         {
-            await WaitFor(() => Contains(log, "Waiting for 1 workers"), TimeSpan.FromMinutes(1), log);
+            await WaitFor(() => Contains(log, "Waiting for 1 worker to join"), TimeSpan.FromMinutes(1), log);
             var (exit, output) = await Disttrain.RunAsync(["health", "--address", address], TimeSpan.FromSeconds(30));
             Assert.True(exit == 0, output);
             Assert.Contains("SERVING", output);

@@ -9,16 +9,16 @@ public sealed class LogLevelTests
         var data = await Disttrain.DataDirAsync();
         var (exit, chatty) = await Disttrain.RunAsync(["fetch-data", "--data-dir", data], TimeSpan.FromMinutes(2));
         Assert.True(exit == 0, chatty);
-        Assert.Contains("info:", chatty, StringComparison.Ordinal);
+        Assert.Contains(" info fetch-data:", chatty, StringComparison.Ordinal);
 
         var (quietExit, quiet) = await Disttrain.RunAsync(["fetch-data", "--data-dir", data], TimeSpan.FromMinutes(2),
             new Dictionary<string, string> { ["Logging__LogLevel__Default"] = "Warning" });
         Assert.True(quietExit == 0, quiet);
-        Assert.DoesNotContain("info:", quiet, StringComparison.Ordinal);
+        Assert.DoesNotContain(" info ", quiet, StringComparison.Ordinal);
 
         // One category back at Information, the rest quiet.
         var (_, oneCategory) = await Disttrain.RunAsync(["fetch-data", "--data-dir", data], TimeSpan.FromMinutes(2),
             new Dictionary<string, string> { ["Logging__LogLevel__Default"] = "Warning", ["Logging__LogLevel__fetch-data"] = "Information" });
-        Assert.Contains("info: fetch-data", oneCategory, StringComparison.Ordinal);
+        Assert.Contains(" info fetch-data:", oneCategory, StringComparison.Ordinal);
     }
 }

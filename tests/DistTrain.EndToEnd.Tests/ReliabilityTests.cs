@@ -147,7 +147,7 @@ public class ReliabilityTests
         var data = await Disttrain.DataDirAsync();
         using var cluster = new Cluster();
         cluster.StartCoordinator(["--data-dir", data, "--out", Disttrain.TempDir("token"), "--auth-token", "right-secret"]);
-        await cluster.WaitForLog("Waiting for 1 workers", TimeSpan.FromMinutes(1));
+        await cluster.WaitForLog("Waiting for 1 worker to join", TimeSpan.FromMinutes(1));
         var intruder = cluster.StartWorker("intruder", null, "--auth-token", "wrong-secret");
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         await intruder.WaitForExitAsync(cts.Token);

@@ -26,11 +26,13 @@ public static class CoordinatorCommand
         };
         var security = new SecurityOptions();
         var transport = new TransportOption();
+        var observability = new ObservabilityOptionSet("off");
         var logFormat = DisttrainCommands.LogFormatOption();
         var command = new Command("coordinator", "Run the coordinator: workers join it, it trains with them") { listen, minWorkers, maxWorkers, taskTimeout, heartbeatTimeout, speculate, speculationFactor, logFormat };
         training.AddTo(command);
         security.AddServerOptions(command);
         transport.AddTo(command);
+        observability.AddTo(command);
         command.SetAction((parse, cancellationToken) => CommandErrors.Guard(async () =>
         {
             var configuration = CliHost.BuildConfiguration();
@@ -45,8 +47,18 @@ public static class CoordinatorCommand
             coordinator.SpeculationFactor = parse.GetValue(speculationFactor) ?? coordinator.SpeculationFactor;
             ServerAddress.ToListen("--listen", coordinator.Listen, "http://0.0.0.0:50051");
             var config = TrainingConfiguration.From(training.Resolve(parse, configuration), defaultShards: coordinator.MinWorkers);
+            var watching = observability.Resolve(parse, configuration, dashboardFallback: null);
             using var loggers = CliHost.CreateLoggerFactory(parse.GetValue(logFormat) ?? configuration["Logging:Format"], configuration);
-            await CoordinatorRunner.RunAsync(config, coordinator, transport.Create(parse, configuration), security.ServerOptions(parse, configuration), loggers, cancellationToken);
+            await using var observation = CoordinatorObservation.Start(watching, loggers, loggers.CreateLogger("coordinator"), cancellationToken);
+            try
+            {
+                await CoordinatorRunner.RunAsync(config, coordinator, transport.Create(parse, configuration), security.ServerOptions(parse, configuration), loggers, observation.Observer, observation.Stopping);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                // Only the dashboard's failure to start cancels the run's token on its own; it says why below.
+            }
+            observation.ThrowIfFailed();
             return ExitCodes.Success;
         }));
         return command;

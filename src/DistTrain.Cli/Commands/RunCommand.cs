@@ -26,9 +26,11 @@ public static class RunCommand
             .With("--wire-precision", "fp32 or bf16 (halves the traffic; weights then differ from train's)", new TrainingOptions().WirePrecision, (o, v) => o.WirePrecision = v);
         var logFormat = DisttrainCommands.LogFormatOption();
         var transport = new TransportOption();
+        var observability = new ObservabilityOptionSet("a free loopback port");
         var command = new Command("run", "Train with a coordinator and N worker processes on this machine") { workers, logFormat };
         training.AddTo(command);
         transport.AddTo(command);
+        observability.AddTo(command);
         command.SetAction((parse, cancellationToken) => CommandErrors.Guard(async () =>
         {
             var count = parse.GetValue(workers);
@@ -58,14 +60,26 @@ public static class RunCommand
             var address = $"http://127.0.0.1:{port}";
             var threads = resolved.Threads > 0 ? resolved.Threads : Math.Max(1, Environment.ProcessorCount / count);
             var kind = TransportKinds.Name(transport.Resolve(parse, configuration));
-            var forwarded = ForwardedArguments(parse, command, [workers, transport.Option]);
-            logger.LogInformation("Starting a coordinator on {Address} and {Workers} workers with {Threads} threads each", address, count, threads);
+            // Checked here so a bad value stops the run before any process starts.
+            var dashboard = observability.Resolve(parse, configuration, $"http://127.0.0.1:{FreeLoopbackPort()}").DashboardUrl ?? "off";
+            var forwarded = ForwardedArguments(parse, command, workers, transport.Option, observability.Dashboard);
+            logger.LogInformation((count, threads) switch
+            {
+                (1, 1) => "Starting a coordinator on {Address} and {Workers} worker with {Threads} thread",
+                (1, _) => "Starting a coordinator on {Address} and {Workers} worker with {Threads} threads",
+                (_, 1) => "Starting a coordinator on {Address} and {Workers} workers with {Threads} thread each",
+                _ => "Starting a coordinator on {Address} and {Workers} workers with {Threads} threads each",
+            }, address, count, threads);
+            if (dashboard != "off")
+            {
+                logger.LogInformation("Dashboard: {Dashboard}", dashboard);
+            }
 
             var children = new List<ChildProcess>();
             try
             {
                 var coordinator = ChildProcess.Start("coordinator",
-                    ["coordinator", "--listen", address, "--transport", kind, "--min-workers", count.ToString(System.Globalization.CultureInfo.InvariantCulture), .. forwarded]);
+                    ["coordinator", "--listen", address, "--transport", kind, "--min-workers", count.ToString(System.Globalization.CultureInfo.InvariantCulture), "--dashboard", dashboard, .. forwarded]);
                 children.Add(coordinator);
                 for (int i = 1; i <= count; i++)
                 {
@@ -119,13 +133,13 @@ public static class RunCommand
         return coordinator.ExitCode;
     }
 
-    /// <summary>The options the user gave `run`, minus those `run` passes itself, for the coordinator's command line.</summary>
-    private static List<string> ForwardedArguments(ParseResult parse, Command command, Option[] notForwarded)
+    /// <summary>The options the user gave `run`, minus <paramref name="kept"/> (those `run` passes itself), for the coordinator's command line.</summary>
+    private static List<string> ForwardedArguments(ParseResult parse, Command command, params Option[] kept)
     {
         var forwarded = new List<string>();
         foreach (var option in command.Options)
         {
-            if (notForwarded.Contains(option) || parse.GetResult(option) is not { Implicit: false } result)
+            if (kept.Contains(option) || parse.GetResult(option) is not { Implicit: false } result)
             {
                 continue;
             }

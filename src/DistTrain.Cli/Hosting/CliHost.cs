@@ -15,14 +15,17 @@ public static class CliHost
         .Build();
 
     /// <summary>
-    /// Plain single-line logs, or JSON lines when <paramref name="format"/> is "json" (for compose and
-    /// log shippers). Levels as .NET users set them: configuration section Logging:LogLevel
-    /// (environment Logging__LogLevel__Default=Debug, Logging__LogLevel__DistTrain.Transport=Warning, ...).
+    /// Plain single-line logs (<see cref="PlainConsoleFormatter"/>), or JSON lines when <paramref name="format"/>
+    /// is "json" (for compose and log shippers). Levels as .NET users set them: configuration section
+    /// Logging:LogLevel (environment Logging__LogLevel__Default=Debug, Logging__LogLevel__DistTrain.Transport=Warning, ...).
     /// </summary>
     public static ILoggerFactory CreateLoggerFactory(string? format, IConfiguration? configuration = null, bool verbose = false) => LoggerFactory.Create(b =>
     {
         b.SetMinimumLevel(verbose ? LogLevel.Debug : LogLevel.Information);
         b.AddFilter("Microsoft", LogLevel.Warning);
+        // A dashboard host that cannot start throws, and the command says why in one line; the host's
+        // own log entry would repeat it with a stack trace.
+        b.AddFilter("Microsoft.Extensions.Hosting", LogLevel.None);
         // Grpc.AspNetCore logs every cancelled call at Information: noise in a training log.
         b.AddFilter("Grpc", LogLevel.Warning);
         if (configuration is not null)
@@ -39,12 +42,8 @@ public static class CliHost
         }
         else
         {
-            b.AddSimpleConsole(o =>
-            {
-                o.SingleLine = true;
-                o.TimestampFormat = "HH:mm:ss ";
-                o.ColorBehavior = LoggerColorBehavior.Disabled;
-            });
+            b.AddConsole(o => o.FormatterName = PlainConsoleFormatter.Name)
+                .AddConsoleFormatter<PlainConsoleFormatter, ConsoleFormatterOptions>();
         }
     });
 }

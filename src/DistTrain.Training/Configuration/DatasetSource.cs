@@ -15,12 +15,12 @@ public static class DatasetSource
         var isDefaultFolder = Path.GetFullPath(config.DataDir) == Path.GetFullPath(DatasetStore.DefaultDataDirectory);
         if (!DatasetStore.IsPresent(config.Dataset, config.DataDir) && isDefaultFolder)
         {
-            logger.LogInformation("Dataset {Dataset} not found in {DataDir}; fetching it", config.Dataset, Path.GetFullPath(config.DataDir));
+            logger.LogInformation("Dataset {Dataset} not found in {DataDir}; fetching it", config.Dataset.ToName(), Path.GetFullPath(config.DataDir));
             await DatasetFetcher.FetchAsync(config.Dataset, config.DataDir, logger, cancellationToken);
         }
         var data = DatasetStore.Load(config.Dataset, config.DataDir);
         logger.LogInformation("Loaded {Dataset}: {Train} training and {Test} test images of {Pixels} pixels from {DataDir}",
-            config.Dataset, data.Train.Count, data.Test.Count, data.Train.PixelsPerImage, Path.GetFullPath(config.DataDir));
+            config.Dataset.ToName(), data.Train.Count, data.Test.Count, data.Train.PixelsPerImage, Path.GetFullPath(config.DataDir));
         return data;
     }
 }

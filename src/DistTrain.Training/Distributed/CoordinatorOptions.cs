@@ -25,4 +25,10 @@ public sealed class CoordinatorOptions
 
     /// <summary>A shard is late once it has taken this many times the 95th percentile of recent round trips.</summary>
     public double SpeculationFactor { get; set; } = 2.0;
+
+    /// <summary>
+    /// The epoch's straggler report names a worker whose median shard round trip is more than this
+    /// many times the median of the other workers' medians.
+    /// </summary>
+    public double StragglerFactor { get; set; } = 1.5;
 }

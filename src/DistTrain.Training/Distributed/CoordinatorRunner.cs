@@ -1,7 +1,8 @@
 using DistTrain.Core;
-using DistTrain.Transport;
 using DistTrain.Training.Configuration;
 using DistTrain.Training.Loop;
+using DistTrain.Training.Observability;
+using DistTrain.Transport;
 using Microsoft.Extensions.Logging;
 
 namespace DistTrain.Training.Distributed;
@@ -16,7 +17,7 @@ public static class CoordinatorRunner
     public static readonly TimeSpan HeartbeatInterval = TimeSpan.FromSeconds(1);
 
     public static async Task<RunResult> RunAsync(TrainingConfiguration config, CoordinatorOptions coordinator, IGrpcTransport transport, GrpcServerOptions server,
-        ILoggerFactory loggers, CancellationToken stopping)
+        ILoggerFactory loggers, IRunObserver observer, CancellationToken stopping)
     {
         var logger = loggers.CreateLogger("coordinator");
         if (coordinator.MinWorkers < 1)
@@ -45,7 +46,7 @@ public static class CoordinatorRunner
             throw new OptionsException($"--speculation-factor: {coordinator.SpeculationFactor} must be a number of at least 1 (times the 95th percentile of recent shard round trips)");
         }
         var faults = new FaultSettings(TimeSpan.FromSeconds(coordinator.TaskTimeoutSeconds), TimeSpan.FromSeconds(coordinator.HeartbeatTimeoutSeconds), coordinator.Speculate, coordinator.SpeculationFactor);
-        await using var executor = new RemoteShardExecutor(pool, layout.Count, config.WirePrecision, faults, logger);
+        await using var executor = new RemoteShardExecutor(pool, layout.Count, config.WirePrecision, faults, logger, observer);
         var trainer = new TrainerService(pool, config.Network, config.WirePrecision, HeartbeatInterval, logger);
         server.ListenUrl = coordinator.Listen;
         var needed = MessageSizing.ForParameters(layout.Count);
@@ -64,7 +65,7 @@ public static class CoordinatorRunner
         try
         {
             await executor.WaitForWorkersAsync(coordinator.MinWorkers, stopping);
-            result = await new TrainingLoop(config, data, executor, logger) { ProgressDetails = executor.LogWorkerProgress }.RunAsync(stopping);
+            result = await new TrainingLoop(config, data, executor, logger) { Observer = observer }.RunAsync(stopping);
         }
         finally
         {

@@ -4,6 +4,7 @@ using DistTrain.Data;
 using DistTrain.Training.Protocol.V1;
 using DistTrain.Training.Configuration;
 using DistTrain.Training.Loop;
+using DistTrain.Training.Observability;
 using DistTrain.Training.Protocol;
 using Google.Protobuf;
 using Microsoft.Extensions.Logging;
@@ -15,10 +16,11 @@ namespace DistTrain.Training.Distributed;
 /// fewest in flight (weights first when that worker lacks this version), collects one result per
 /// shard into that shard's own slot, and re-dispatches the shards of a worker that leaves, hangs
 /// past the deadline or answers with a bad result. Only this loop touches its state; the Join
-/// streams talk to it through <see cref="WorkerPool.Events"/>.
+/// streams talk to it through <see cref="WorkerPool.Events"/>; what happens is told to an <see cref="IRunObserver"/>.
 /// </summary>
-public sealed class RemoteShardExecutor(WorkerPool pool, int parameterCount, WirePrecisionKind precision, FaultSettings settings, ILogger logger) : IShardExecutor
+public sealed class RemoteShardExecutor(WorkerPool pool, int parameterCount, WirePrecisionKind precision, FaultSettings settings, ILogger logger, IRunObserver? observer = null) : IShardExecutor
 {
+    private readonly IRunObserver watch = observer ?? RunObservers.None;
     private const int MaxRejectionsBeforeDrop = 3;
     /// <summary>Round trips seen before a shard counts as late: a few iterations' worth.</summary>
     private const int MinimumHistoryForSpeculation = 16;
@@ -40,14 +42,11 @@ public sealed class RemoteShardExecutor(WorkerPool pool, int parameterCount, Wir
 
     public int Workers => Math.Max(1, live.Count);
 
-    /// <summary>Shards sent to a second worker because the first was late.</summary>
-    public long SpeculatedShards { get; private set; }
-
     /// <summary>Blocks until <paramref name="count"/> workers are connected, logging while it waits.</summary>
     public async Task WaitForWorkersAsync(int count, CancellationToken cancellationToken)
     {
         var lastLog = Stopwatch.StartNew();
-        logger.LogInformation("Waiting for {Count} workers to join", count);
+        logger.LogInformation(count == 1 ? "Waiting for {Count} worker to join" : "Waiting for {Count} workers to join", count);
         while (live.Count < count)
         {
             await NextEventAsync(TimeSpan.FromSeconds(5), cancellationToken, null, 0);
@@ -66,7 +65,7 @@ public sealed class RemoteShardExecutor(WorkerPool pool, int parameterCount, Wir
             var bytes = result.Gradient;
             if (bytes.Length != parameterCount * TensorCodec.BytesPerValue(wirePrecision))
             {
-                return $"gradient of {bytes.Length} bytes, expected {parameterCount * TensorCodec.BytesPerValue(wirePrecision)}";
+                return new(RejectionReason.WrongSize, $"gradient of {bytes.Length} bytes, expected {parameterCount * TensorCodec.BytesPerValue(wirePrecision)}");
             }
             var outcome = outcomes[shard];
             if (wirePrecision == WirePrecisionKind.Fp32 && BitConverter.IsLittleEndian)
@@ -82,7 +81,7 @@ public sealed class RemoteShardExecutor(WorkerPool pool, int parameterCount, Wir
             if (!GradientMath.AllFinite(outcome.Gradient) || !double.IsFinite(result.LossSum))
             {
                 outcome.Release();
-                return "gradient or loss with NaN or infinity";
+                return new(RejectionReason.NotFinite, "gradient or loss with NaN or infinity");
             }
             outcome.Statistics = new ShardStatistics(result.LossSum, (int)result.Correct, (int)result.SampleCount);
             return null;
@@ -93,7 +92,7 @@ public sealed class RemoteShardExecutor(WorkerPool pool, int parameterCount, Wir
         {
             if (!double.IsFinite(result.LossSum) || result.Correct > result.SampleCount)
             {
-                return "evaluation result with NaN or more correct than samples";
+                return new(RejectionReason.NotFinite, "evaluation result with NaN or more correct than samples");
             }
             results[chunk] = new ShardStatistics(result.LossSum, (int)result.Correct, (int)result.SampleCount);
             return null;
@@ -111,22 +110,8 @@ public sealed class RemoteShardExecutor(WorkerPool pool, int parameterCount, Wir
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 
-    /// <summary>Logs, per worker, shards done and time computing versus waiting on the network.</summary>
-    public void LogWorkerProgress(ILogger log)
-    {
-        if (SpeculatedShards > 0)
-        {
-            log.LogInformation("  {Speculated} late shards were also given to an idle worker", SpeculatedShards);
-        }
-        foreach (var w in live)
-        {
-            log.LogInformation("  worker {Worker}: {Shards} shards, compute {ComputeSeconds:0.00} s, network+queue {WaitSeconds:0.00} s",
-                w.Name, w.ShardsDone, w.ComputeSeconds, Math.Max(0, w.RoundTripSeconds - w.ComputeSeconds));
-        }
-    }
-
     private async Task RunAsync(TaskKind kind, ModelVersion model, BatchView batch, IReadOnlyList<Shard> shards,
-        Func<int, ShardResult, string?> accept, CancellationToken cancellationToken)
+        Func<int, ShardResult, Rejection?> accept, CancellationToken cancellationToken)
     {
         if (weightsVersion != model.Version || weightsMessage is null)
         {
@@ -147,10 +132,16 @@ public sealed class RemoteShardExecutor(WorkerPool pool, int parameterCount, Wir
         var speculated = new bool[shards.Count];
         var remaining = shards.Count;
         var waitingSince = Stopwatch.StartNew();
+        var dispatchStarted = DateTime.UtcNow;
 
         while (remaining > 0)
         {
             Dispatch(call, kind, model.Version, batch, shards, pending, done, speculated);
+            if (dispatchStarted != default && pending.Count == 0)
+            {
+                watch.ShardsDispatched(new ShardsDispatched(WorkOf(kind), model.Version, shards.Count, dispatchStarted, DateTime.UtcNow));
+                dispatchStarted = default;
+            }
             var wait = PollInterval;
             if (settings.Speculate && pending.Count == 0)
             {
@@ -167,13 +158,15 @@ public sealed class RemoteShardExecutor(WorkerPool pool, int parameterCount, Wir
             if (answered is { } a && inFlight.Remove(a.Result.TaskId, out var task))
             {
                 a.Worker.Outstanding--;
+                watch.ShardAnswered(new ShardAnswer(a.Worker.Name, task.Shard, task.Work, task.SentUtc, a.ReceivedUtc, (long)a.Result.ComputeMicros,
+                    a.Result.Gradient.Length, Counted: task.Call == call && !done[task.Shard]));
                 if (task.Call != call || done[task.Shard])
                 {
                     // An earlier iteration's task, or the slower copy of a speculated shard: the bits are the same, the first answer won.
                     continue;
                 }
-                var problem = a.Result.Version != (ulong)model.Version ? $"result for weight version {a.Result.Version}, expected {model.Version}"
-                    : a.Result.ShardIndex != (uint)task.Shard || a.Result.SampleCount != (uint)shards[task.Shard].Count ? "result for another shard"
+                var problem = a.Result.Version != (ulong)model.Version ? new(RejectionReason.StaleVersion, $"result for weight version {a.Result.Version}, expected {model.Version}")
+                    : a.Result.ShardIndex != (uint)task.Shard || a.Result.SampleCount != (uint)shards[task.Shard].Count ? new Rejection(RejectionReason.WrongShard, "result for another shard")
                     : accept(task.Shard, a.Result);
                 if (problem is null)
                 {
@@ -182,13 +175,10 @@ public sealed class RemoteShardExecutor(WorkerPool pool, int parameterCount, Wir
                     remaining--;
                     var roundTrip = (a.ReceivedUtc - task.SentUtc).TotalSeconds;
                     a.Worker.RecentRoundTrips(kind).Add(roundTrip);
-                    a.Worker.ShardsDone++;
-                    a.Worker.ComputeSeconds += a.Result.ComputeMicros / 1e6;
-                    a.Worker.RoundTripSeconds += roundTrip;
                 }
                 else
                 {
-                    Reject(a.Worker, task.Shard, problem, pending, call);
+                    Reject(a.Worker, task.Shard, problem.Value, pending, call);
                 }
             }
             else if (answered is { } stale)
@@ -249,7 +239,7 @@ public sealed class RemoteShardExecutor(WorkerPool pool, int parameterCount, Wir
             }
             idle.Remove(helper);
             speculated[task.Shard] = true;
-            SpeculatedShards++;
+            watch.ShardSpeculated(task.Worker.Name, helper.Name, task.Shard);
             logger.LogDebug("Shard {Shard} is late on {Worker}; also sent to {Helper}", task.Shard, task.Worker.Name, helper.Name);
             Send(call, kind, version, batch, shards, task.Shard, helper);
         }
@@ -272,7 +262,7 @@ public sealed class RemoteShardExecutor(WorkerPool pool, int parameterCount, Wir
             {
                 // Its result is not trusted to come: a proven worker computes the shard too; the first answer wins.
                 speculated[shard] = true;
-                SpeculatedShards++;
+                watch.ShardSpeculated(worker.Name, proven.Name, shard);
                 Send(call, kind, version, batch, shards, shard, proven);
             }
         }
@@ -281,10 +271,12 @@ public sealed class RemoteShardExecutor(WorkerPool pool, int parameterCount, Wir
     private void Send(long call, TaskKind kind, long version, BatchView batch, IReadOnlyList<Shard> shards, int index, WorkerSession worker)
     {
         var shard = shards[index];
+        var weightBytes = 0L;
         if (worker.BroadcastVersion != version)
         {
             worker.Send(weightsMessage!);
             worker.BroadcastVersion = version;
+            weightBytes = weightsMessage!.Weights.Parameters.Length;
         }
         var id = ++nextTaskId;
         worker.Send(new CoordinatorMessage
@@ -301,7 +293,9 @@ public sealed class RemoteShardExecutor(WorkerPool pool, int parameterCount, Wir
             },
         });
         worker.Outstanding++;
-        inFlight[id] = new InFlight(index, worker, DateTime.UtcNow, call);
+        var sent = DateTime.UtcNow;
+        inFlight[id] = new InFlight(index, worker, sent, call, WorkOf(kind));
+        watch.ShardSent(new ShardSent(worker.Name, index, WorkOf(kind), weightBytes, shard.Count * (batch.PixelsPerSample + 1L), sent));
     }
 
     /// <summary>Waits for one event; returns it when it is an answer, after applying joins and leaves.</summary>
@@ -322,9 +316,11 @@ public sealed class RemoteShardExecutor(WorkerPool pool, int parameterCount, Wir
         {
             case WorkerEvent.Joined joined:
                 live.Add(joined.Worker);
+                watch.WorkerJoined(joined.Worker.Name, DateTime.UtcNow);
                 return null;
             case WorkerEvent.Left left:
                 live.Remove(left.Worker);
+                watch.WorkerLeft(left.Worker.Name, left.Reason, DateTime.UtcNow);
                 Requeue(left.Worker, pending, call);
                 return null;
             default:
@@ -332,10 +328,11 @@ public sealed class RemoteShardExecutor(WorkerPool pool, int parameterCount, Wir
         }
     }
 
-    private void Reject(WorkerSession worker, int shard, string problem, Queue<int> pending, long call)
+    private void Reject(WorkerSession worker, int shard, Rejection rejection, Queue<int> pending, long call)
     {
         worker.Rejections++;
-        logger.LogWarning("Rejected a result from worker {Worker} for shard {Shard}: {Problem}; the shard is recomputed", worker.Name, shard, problem);
+        logger.LogWarning("Rejected a result from worker {Worker} for shard {Shard}: {Problem}; the shard is recomputed", worker.Name, shard, rejection.Problem);
+        watch.ShardRejected(worker.Name, shard, rejection.Reason);
         pending.Enqueue(shard);
         if (worker.Rejections >= MaxRejectionsBeforeDrop)
         {
@@ -357,6 +354,7 @@ public sealed class RemoteShardExecutor(WorkerPool pool, int parameterCount, Wir
             {
                 pending.Enqueue(task.Shard);
                 logger.LogInformation("Shard {Shard} of worker {Worker} goes to another worker", task.Shard, worker.Name);
+                watch.ShardRedispatched(worker.Name, task.Shard);
             }
         }
     }
@@ -383,7 +381,12 @@ public sealed class RemoteShardExecutor(WorkerPool pool, int parameterCount, Wir
         }
     }
 
-    private readonly record struct InFlight(int Shard, WorkerSession Worker, DateTime SentUtc, long Call);
+    private static ShardWork WorkOf(TaskKind kind) => kind == TaskKind.Evaluate ? ShardWork.Evaluation : ShardWork.Gradient;
+
+    private readonly record struct InFlight(int Shard, WorkerSession Worker, DateTime SentUtc, long Call, ShardWork Work);
+
+    /// <summary>Why a result is refused: the kind for the observers, the words for the log.</summary>
+    private readonly record struct Rejection(RejectionReason Reason, string Problem);
 
     /// <summary>Gives a received result's pooled gradient bytes back (a no-op when they were lent to an outcome).</summary>
     private readonly struct ReceivedGradient(ShardResult? result) : IDisposable

@@ -19,4 +19,7 @@ public sealed class WorkerOptions
 
     /// <summary>Exit with an error after the coordinator has been unreachable this many seconds; 0 = keep waiting (deployments).</summary>
     public double GiveUpAfterSeconds { get; set; }
+
+    /// <summary>http://HOST:PORT to serve this worker's Prometheus /metrics on; empty: off.</summary>
+    public string Metrics { get; set; } = "";
 }

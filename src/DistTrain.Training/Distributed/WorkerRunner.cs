@@ -4,6 +4,7 @@ using DistTrain.Transport;
 using Grpc.Core;
 using DistTrain.Training.Protocol.V1;
 using DistTrain.Training.Configuration;
+using DistTrain.Training.Observability;
 using DistTrain.Training.Protocol;
 using Microsoft.Extensions.Logging;
 
@@ -14,7 +15,7 @@ namespace DistTrain.Training.Distributed;
 /// answers each shard task with the shard's gradient sum, loss sum and correct count. It retries
 /// until the coordinator answers (containers start in any order) and exits when told the run is over.
 /// </summary>
-public sealed class WorkerRunner(WorkerOptions options, IGrpcTransport transport, GrpcClientOptions channelOptions, ILogger logger)
+public sealed class WorkerRunner(WorkerOptions options, IGrpcTransport transport, GrpcClientOptions channelOptions, ILogger logger, WorkerMetrics? metrics = null)
 {
     /// <summary>The exit code when --give-up-after ran out: nothing answered at the coordinator's address.</summary>
     public const int CoordinatorUnreachable = 4;
@@ -39,7 +40,7 @@ public sealed class WorkerRunner(WorkerOptions options, IGrpcTransport transport
                 // The call outlives `stopping` by a moment so a stopping worker can still say Leave.
                 using var callLifetime = new CancellationTokenSource();
                 using var call = channel.CallInvoker.AsyncDuplexStreamingCall(TrainerMethods.Join, null, new CallOptions(cancellationToken: callLifetime.Token));
-                var session = new WorkerSessionLoop(call, callLifetime, options, logger);
+                var session = new WorkerSessionLoop(call, callLifetime, options, logger, metrics);
                 session.Joined += () =>
                 {
                     waiting = null;
@@ -115,7 +116,7 @@ public sealed class WorkerRunner(WorkerOptions options, IGrpcTransport transport
     private static string Reason(Exception e) => e is RpcException rpc ? rpc.Status.Detail : e.Message;
 
     /// <summary>One connection's life: join, then weights and tasks until the stream ends.</summary>
-    private sealed class WorkerSessionLoop(AsyncDuplexStreamingCall<WorkerMessage, CoordinatorMessage> call, CancellationTokenSource callLifetime, WorkerOptions options, ILogger logger)
+    private sealed class WorkerSessionLoop(AsyncDuplexStreamingCall<WorkerMessage, CoordinatorMessage> call, CancellationTokenSource callLifetime, WorkerOptions options, ILogger logger, WorkerMetrics? metrics)
     {
         private readonly SemaphoreSlim writeLock = new(1, 1);
         private ReceivedWeights weights = new(0);
@@ -240,6 +241,7 @@ public sealed class WorkerRunner(WorkerOptions options, IGrpcTransport transport
             result.Correct = (uint)stats.Correct;
             result.ComputeMicros = (ulong)(clock.Elapsed.TotalMilliseconds * 1000);
             fault?.Corrupt(result);
+            metrics?.ShardComputed(task.Kind == TaskKind.Evaluate ? ShardWork.Evaluation : ShardWork.Gradient, count, clock.Elapsed);
             return result;
         }
 

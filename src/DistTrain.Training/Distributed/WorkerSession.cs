@@ -26,12 +26,6 @@ public sealed class WorkerSession(string id, string name, string peer)
 
     public int Outstanding { get; set; }
 
-    public long ShardsDone { get; set; }
-
-    public double ComputeSeconds { get; set; }
-
-    public double RoundTripSeconds { get; set; }
-
     public int Rejections { get; set; }
 
     /// <summary>

@@ -3,6 +3,7 @@ using DistTrain.Core;
 using DistTrain.Data;
 using DistTrain.Training.Checkpoints;
 using DistTrain.Training.Configuration;
+using DistTrain.Training.Observability;
 using DistTrain.Training.Outputs;
 using Microsoft.Extensions.Logging;
 
@@ -21,8 +22,8 @@ public sealed class TrainingLoop(TrainingConfiguration config, Dataset data, ISh
 
     private static readonly TimeSpan ProgressInterval = TimeSpan.FromSeconds(3);
 
-    /// <summary>Called on each progress line and after each epoch line, for executors that add their own details.</summary>
-    public Action<ILogger>? ProgressDetails { get; init; }
+    /// <summary>Told of every iteration, epoch and checkpoint (metrics, dashboard, timeline, straggler report).</summary>
+    public IRunObserver Observer { get; init; } = RunObservers.None;
 
     public static int MaxShardSamples(TrainingConfiguration config) =>
         Math.Max((config.BatchSize + config.Shards - 1) / config.Shards, EvaluationChunk);
@@ -66,6 +67,7 @@ public sealed class TrainingLoop(TrainingConfiguration config, Dataset data, ISh
         var batch = new BatchView(pixels, labels, data.Train.PixelsPerImage);
         var shuffler = new EpochShuffler(data.Train.Count, config.Seed);
         var stopped = false;
+        Observer.RunStarted(new RunStart(config, perEpoch, state.Epoch, state.Iteration, state.History, DateTime.UtcNow));
 
         while (state.Epoch <= config.Epochs && !stopped)
         {
@@ -82,7 +84,9 @@ public sealed class TrainingLoop(TrainingConfiguration config, Dataset data, ISh
                     stopped = true;
                     break;
                 }
+                var started = DateTime.UtcNow;
                 BatchGather.Gather(data.Train, MiniBatches.Indices(permutation, state.Iteration, config.BatchSize), pixels, labels);
+                var shardsStarted = DateTime.UtcNow;
                 try
                 {
                     await executor.ComputeGradientsAsync(new ModelVersion(state.Version, state.Parameters), batch, shards, outcomes, stopping);
@@ -94,6 +98,7 @@ public sealed class TrainingLoop(TrainingConfiguration config, Dataset data, ISh
                     break;
                 }
 
+                var shardsDone = DateTime.UtcNow;
                 var globalIteration = (long)(state.Epoch - 1) * perEpoch + state.Iteration;
                 update.Apply(state.Parameters, outcomes, gradient, globalIteration);
                 foreach (var outcome in outcomes)
@@ -106,6 +111,8 @@ public sealed class TrainingLoop(TrainingConfiguration config, Dataset data, ISh
                 state.Version++;
                 state.Iteration++;
                 state.EpochSeconds = secondsBefore + clock.Elapsed.TotalSeconds;
+                Observer.IterationDone(new IterationDone(state.Epoch, state.Iteration, perEpoch, state.Version, config.BatchSize, started, shardsStarted, shardsDone, DateTime.UtcNow,
+                    state.EpochLossSum, state.EpochCorrect, state.EpochSamples, state.EpochSeconds));
 
                 if (lastProgress.Elapsed >= ProgressInterval)
                 {
@@ -114,7 +121,6 @@ public sealed class TrainingLoop(TrainingConfiguration config, Dataset data, ISh
                         "Epoch {Epoch}/{Epochs} batch {Batch}/{Batches} ({Percent:0}%) loss {Loss:0.0000} accuracy {Accuracy:0.0000} {SamplesPerSecond:0} samples/s lr {LearningRate:0.######}",
                         state.Epoch, config.Epochs, state.Iteration, perEpoch, 100.0 * state.Iteration / perEpoch,
                         state.EpochLossSum / state.EpochSamples, (double)state.EpochCorrect / state.EpochSamples, rate, update.RateAt(globalIteration));
-                    ProgressDetails?.Invoke(logger);
                     lastProgress.Restart();
                     samplesAtLastProgress = state.EpochSamples;
                 }
@@ -129,6 +135,7 @@ public sealed class TrainingLoop(TrainingConfiguration config, Dataset data, ISh
             }
 
             EpochMetrics metrics;
+            var evaluationStarted = DateTime.UtcNow;
             try
             {
                 metrics = await EvaluateEpochAsync(state, stopping);
@@ -140,11 +147,12 @@ public sealed class TrainingLoop(TrainingConfiguration config, Dataset data, ISh
             }
             state.History.Add(metrics);
             logger.LogInformation(
-                "Epoch {Epoch}/{Epochs} done: train loss {TrainLoss:0.0000} accuracy {TrainAccuracy:0.0000}, test loss {TestLoss:0.0000} accuracy {TestAccuracy:0.0000}, {Seconds:0.00} s, {SamplesPerSecond:0} samples/s, {Workers} workers",
+                executor.Workers == 1
+                    ? "Epoch {Epoch}/{Epochs} done: train loss {TrainLoss:0.0000} accuracy {TrainAccuracy:0.0000}, test loss {TestLoss:0.0000} accuracy {TestAccuracy:0.0000}, {Seconds:0.00} s, {SamplesPerSecond:0} samples/s, {Workers} worker"
+                    : "Epoch {Epoch}/{Epochs} done: train loss {TrainLoss:0.0000} accuracy {TrainAccuracy:0.0000}, test loss {TestLoss:0.0000} accuracy {TestAccuracy:0.0000}, {Seconds:0.00} s, {SamplesPerSecond:0} samples/s, {Workers} workers",
                 metrics.Epoch, config.Epochs, metrics.TrainLoss, metrics.TrainAccuracy, metrics.TestLoss, metrics.TestAccuracy,
                 metrics.Seconds, metrics.SamplesPerSecond, executor.Workers);
-            // Per-worker totals at every epoch too: a short epoch may see no progress line.
-            ProgressDetails?.Invoke(logger);
+            Observer.EpochDone(new EpochDone(metrics, config.Epochs, evaluationStarted, DateTime.UtcNow));
             state.StartEpoch(state.Epoch + 1);
             outputs.WriteEpochFiles(state.History, config.Describe());
             WriteCheckpoint(outputs, fingerprint, state);
@@ -155,6 +163,7 @@ public sealed class TrainingLoop(TrainingConfiguration config, Dataset data, ISh
             WriteCheckpoint(outputs, fingerprint, state);
             logger.LogWarning("Stopped at epoch {Epoch}, iteration {Iteration}; checkpoint written to {Checkpoint}; continue with --resume",
                 state.Epoch, state.Iteration, outputs.CheckpointPath);
+            Observer.RunEnded(completed: false);
             return new RunResult(Completed: false, null, outputs.Directory);
         }
 
@@ -168,6 +177,7 @@ public sealed class TrainingLoop(TrainingConfiguration config, Dataset data, ISh
         logger.LogInformation(
             "Finished: test accuracy {TestAccuracy:0.0000}, test loss {TestLoss:0.0000}, {Seconds:0.0} s training, {SamplesPerSecond:0} samples/s, weights sha256 {WeightsSha256}; outputs in {OutputDirectory}",
             summary.FinalTestAccuracy, summary.FinalTestLoss, summary.Seconds, summary.SamplesPerSecond, summary.WeightsSha256, outputs.Directory);
+        Observer.RunEnded(completed: true);
         return new RunResult(Completed: true, summary, outputs.Directory);
     }
 
@@ -193,9 +203,11 @@ public sealed class TrainingLoop(TrainingConfiguration config, Dataset data, ISh
 
     private void WriteCheckpoint(RunOutputs outputs, string fingerprint, TrainingState state)
     {
-        var clock = Stopwatch.StartNew();
+        var started = DateTime.UtcNow;
         CheckpointFile.Write(outputs.CheckpointPath, fingerprint, state);
-        logger.LogDebug("Checkpoint at version {Version} written in {Milliseconds:0.0} ms", state.Version, clock.Elapsed.TotalMilliseconds);
+        var done = DateTime.UtcNow;
+        logger.LogDebug("Checkpoint at version {Version} written in {Milliseconds:0.0} ms", state.Version, (done - started).TotalMilliseconds);
+        Observer.CheckpointWritten(new CheckpointWrite(state.Version, started, done));
     }
 }
 

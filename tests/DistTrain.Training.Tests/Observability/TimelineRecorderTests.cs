@@ -1,0 +1,86 @@
+using System.Text.Json;
+using DistTrain.Training.Observability;
+using DistTrain.Training.Observability.Timeline;
+
+namespace DistTrain.Training.Tests.Observability;
+
+public class TimelineRecorderTests
+{
+    private static JsonElement[] Record(int iterationsPerEpoch, long maxEvents, int epochs, int perEpoch)
+    {
+        var file = new MemoryStream();
+        using (var recorder = new TimelineRecorder(file, iterationsPerEpoch, maxEvents, Events.Origin))
+        {
+            recorder.WorkerJoined("worker-1", Events.Origin);
+            recorder.WorkerJoined("worker-2", Events.Origin);
+            recorder.RunStarted(Events.Start(epochs, perEpoch));
+            var t = 0.0;
+            for (var e = 1; e <= epochs; e++)
+            {
+                for (var i = 1; i <= perEpoch; i++)
+                {
+                    recorder.ShardsDispatched(new ShardsDispatched(ShardWork.Gradient, (e - 1L) * perEpoch + i - 1, 2, Events.Origin.AddMilliseconds(t + 0.1), Events.Origin.AddMilliseconds(t + 0.2)));
+                    recorder.ShardAnswered(Events.Answer("worker-1", t + 0.2, 1.5, 1.0, shard: 0));
+                    recorder.ShardAnswered(Events.Answer("worker-2", t + 0.2, 1.7, 1.1, shard: 1));
+                    recorder.IterationDone(Events.Iteration(e, i, perEpoch, t));
+                    t += 3;
+                }
+                recorder.EpochDone(Events.Epoch(e, epochs, t));
+                recorder.CheckpointWritten(new CheckpointWrite(e * perEpoch, Events.Origin.AddMilliseconds(t + 31), Events.Origin.AddMilliseconds(t + 33)));
+                t += 40;
+            }
+            recorder.RunEnded(completed: true);
+        }
+        using var json = JsonDocument.Parse(file.ToArray());
+        return [.. json.RootElement.GetProperty("traceEvents").EnumerateArray().Select(e => e.Clone())];
+    }
+
+    [Fact]
+    public void The_trace_has_a_lane_per_worker_and_the_coordinators_phases_in_order()
+    {
+        var events = Record(iterationsPerEpoch: 5, maxEvents: 100_000, epochs: 2, perEpoch: 20);
+
+        foreach (var e in events)
+        {
+            Assert.True(e.TryGetProperty("ph", out _) && e.TryGetProperty("pid", out _), e.ToString());
+        }
+        var lanes = events.Where(e => e.GetProperty("name").GetString() == "thread_name")
+            .ToDictionary(e => (e.GetProperty("pid").GetInt32(), e.GetProperty("tid").GetInt32()), e => e.GetProperty("args").GetProperty("name").GetString());
+        Assert.Contains("worker-1", lanes.Values);
+        Assert.Contains("worker-2", lanes.Values);
+        Assert.Contains("training loop", lanes.Values);
+        var slices = events.Where(e => e.GetProperty("ph").GetString() == "X").ToList();
+        foreach (var worker in new[] { "worker-1", "worker-2" })
+        {
+            var lane = lanes.Single(l => l.Value == worker).Key;
+            var onLane = slices.Where(s => (s.GetProperty("pid").GetInt32(), s.GetProperty("tid").GetInt32()) == lane).ToList();
+            // A window of 5 iterations in each of 2 epochs: one compute per iteration per worker, never overlapping on its lane.
+            Assert.Equal(10, onLane.Count(s => s.GetProperty("name").GetString() == "compute"));
+            var ordered = onLane.Select(s => (Start: s.GetProperty("ts").GetDouble(), End: s.GetProperty("ts").GetDouble() + s.GetProperty("dur").GetDouble())).OrderBy(s => s.Start).ToList();
+            Assert.True(ordered.Zip(ordered.Skip(1)).All(p => p.First.End <= p.Second.Start + 0.15), worker);
+        }
+        var compute = slices.First(s => s.GetProperty("name").GetString() == "compute" && s.GetProperty("tid").GetInt32() == lanes.Single(l => l.Value == "worker-1").Key.Item2);
+        Assert.Equal(1000, compute.GetProperty("dur").GetDouble(), 1);
+        var names = slices.Where(s => s.GetProperty("pid").GetInt32() == 1).Select(s => s.GetProperty("name").GetString()).ToList();
+        Assert.Equal(["gather batch", "broadcast", "waiting for shards", "optimizer step"], names.Take(4));
+        Assert.Equal(10, names.Count(n => n == "optimizer step"));
+        Assert.Equal(2, names.Count(n => n == "evaluation"));
+        Assert.Equal(2, names.Count(n => n == "checkpoint"));
+    }
+
+    [Fact]
+    public void Recording_stops_at_the_event_budget_and_the_file_stays_valid()
+    {
+        var events = Record(iterationsPerEpoch: 1000, maxEvents: 1000, epochs: 3, perEpoch: 400);
+        Assert.InRange(events.Length, 1000, 1010);
+        Assert.Contains(events, e => e.GetProperty("name").GetString() == "timeline full");
+    }
+
+    [Fact]
+    public void Without_a_window_only_evaluation_and_checkpoints_are_recorded()
+    {
+        var events = Record(iterationsPerEpoch: 0, maxEvents: 100_000, epochs: 2, perEpoch: 50);
+        Assert.DoesNotContain(events, e => e.GetProperty("name").GetString() is "optimizer step" or "compute");
+        Assert.Equal(2, events.Count(e => e.GetProperty("name").GetString() == "evaluation"));
+    }
+}
