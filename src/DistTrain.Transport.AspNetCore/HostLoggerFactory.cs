@@ -44,9 +44,18 @@ internal sealed class HostLoggerFactory(ILoggerFactory inner) : ILoggerFactory
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
         {
-            if (inner.IsEnabled(logLevel))
+            if (!inner.IsEnabled(logLevel))
+            {
+                return;
+            }
+            // Only warnings and worse are what an attack multiplies; the rest is filtered by level anyway.
+            if (logLevel >= LogLevel.Warning)
             {
                 throttle.Warn(_ => inner.Log(logLevel, eventId, state, exception, formatter));
+            }
+            else
+            {
+                inner.Log(logLevel, eventId, state, exception, formatter);
             }
         }
     }

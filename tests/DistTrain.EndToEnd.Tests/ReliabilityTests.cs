@@ -255,7 +255,9 @@ public class ReliabilityTests
             cluster.StartWorker("quick");
             cluster.StartWorker("straggler", new Dictionary<string, string> { ["DISTTRAIN_TEST_FAULT"] = "slow-ms=50" });
             Assert.Equal(0, await cluster.WaitForCoordinator(Timeout));
-            Assert.True(cluster.Logged("late shards were also given to an idle worker"), cluster.Dump());
+            // The epoch's straggler report counts the shards that also went to the idle worker.
+            var speculated = System.Text.RegularExpressions.Regex.Matches(cluster.Dump(), @"; (\d+) speculated,").Sum(m => int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture));
+            Assert.True(speculated > 0, cluster.Dump());
             Assert.Equal(reference, Hash(outDir));
         }
     }

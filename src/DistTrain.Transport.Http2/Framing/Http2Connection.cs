@@ -464,12 +464,14 @@ internal sealed partial class Http2Connection : IAsyncDisposable
     }
 
     /// <summary>
-    /// Called under _sync: a stream leaves the table once both ends are done (or it was reset) and,
-    /// on a server, its handler has returned, so handlers still running count against the limit.
+    /// Called under _sync: a stream leaves the table once both ends are done, or, when it was
+    /// reset, once its handler (on a server) has returned too: handlers a client reset but that
+    /// still run count against the stream limit (the rapid-reset bound), while a call that
+    /// finished normally frees its place as its last frame goes out, as the client counts it.
     /// </summary>
     private void Retire(Http2Stream stream)
     {
-        if ((stream.IsReset || (stream.LocalEnded && stream.RemoteEnded)) && stream.HandlerDone && _streams.Remove(stream.Id))
+        if (((stream.LocalEnded && stream.RemoteEnded) || (stream.IsReset && stream.HandlerDone)) && _streams.Remove(stream.Id))
         {
             if (_streams.Count == 0)
             {
