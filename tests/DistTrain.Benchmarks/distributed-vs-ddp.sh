@@ -5,7 +5,8 @@
 # for K = 1.
 #   tests/DistTrain.Benchmarks/distributed-vs-ddp.sh [ROUNDS=3] [EPOCHS=3] [KS="1 2 4"] [WIRE=fp32] [TRANSPORTS="fast aspnetcore"]
 # BASELINE_DLL=path/to/an/older/disttrain.dll adds that build (run with its own default
-# transport) to every round, for old-against-new pairs.
+# transport) to every round, for old-against-new pairs. EXTRA_ARGS are added to this build's
+# runs (e.g. EXTRA_ARGS="--dashboard off").
 source "$(dirname "$0")/bench-common.sh"
 rounds=${1:-3}
 epochs=${2:-3}
@@ -13,6 +14,7 @@ ks=${3:-1 2 4}
 wire=${4:-fp32}
 transports=${5:-fast aspnetcore}
 baseline=${BASELINE_DLL:-}
+read -r -a extra <<<"${EXTRA_ARGS:-}"
 prepare
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
@@ -30,7 +32,7 @@ for k in $ks; do
         dotnet "$baseline" run --workers "$k" --data-dir "$data" --epochs "$epochs" --wire-precision "$wire" --out "$out/o" >"$out/log" 2>&1 ||
           { echo "baseline run failed:"; tail -20 "$out/log"; exit 1; }
       else
-        dotnet "$dll" run --workers "$k" --transport "$s" --data-dir "$data" --epochs "$epochs" --wire-precision "$wire" --out "$out/o" >"$out/log" 2>&1 ||
+        dotnet "$dll" run --workers "$k" --transport "$s" "${extra[@]}" --data-dir "$data" --epochs "$epochs" --wire-precision "$wire" --out "$out/o" >"$out/log" 2>&1 ||
           { echo "disttrain run --transport $s failed:"; tail -20 "$out/log"; exit 1; }
       fi
       rates[$s]="${rates[$s]:-} $(ours_rate "$out/o")"

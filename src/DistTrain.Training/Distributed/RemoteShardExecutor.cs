@@ -132,6 +132,8 @@ public sealed class RemoteShardExecutor(WorkerPool pool, int parameterCount, Wir
         var speculated = new bool[shards.Count];
         var remaining = shards.Count;
         var waitingSince = Stopwatch.StartNew();
+        // When a shard of this call counts as late, per worker holding it: worked out once per call.
+        var lateAfter = new Dictionary<WorkerSession, TimeSpan?>();
         var dispatchStarted = DateTime.UtcNow;
 
         while (remaining > 0)
@@ -145,7 +147,7 @@ public sealed class RemoteShardExecutor(WorkerPool pool, int parameterCount, Wir
             var wait = PollInterval;
             if (settings.Speculate && pending.Count == 0)
             {
-                wait = Speculate(call, kind, model.Version, batch, shards, done, speculated);
+                wait = Speculate(call, kind, model.Version, batch, shards, done, speculated, lateAfter);
             }
             if (live.Count == 0 && waitingSince.Elapsed > TimeSpan.FromSeconds(5))
             {
@@ -198,14 +200,14 @@ public sealed class RemoteShardExecutor(WorkerPool pool, int parameterCount, Wir
     /// its shards picked up.
     /// </summary>
     /// <returns>How long to wait before checking again: until the next shard would count as late.</returns>
-    private TimeSpan Speculate(long call, TaskKind kind, long version, BatchView batch, IReadOnlyList<Shard> shards, bool[] done, bool[] speculated)
+    private TimeSpan Speculate(long call, TaskKind kind, long version, BatchView batch, IReadOnlyList<Shard> shards, bool[] done, bool[] speculated,
+        Dictionary<WorkerSession, TimeSpan?> thresholds)
     {
         var idle = live.Where(w => w.Outstanding == 0 && w.Proven).ToList();
         if (idle.Count == 0)
         {
             return PollInterval;
         }
-        var thresholds = new Dictionary<WorkerSession, TimeSpan?>();
         TimeSpan? Threshold(WorkerSession holder)
         {
             if (!thresholds.TryGetValue(holder, out var threshold))
