@@ -19,10 +19,10 @@ public static class CoordinatorCommand
         var maxWorkers = new Option<int?>("--max-workers") { Description = $"Most workers accepted [default: {defaults.MaxWorkers}]" };
         var taskTimeout = new Option<double?>("--task-timeout") { Description = $"Seconds before an unanswered shard is recomputed elsewhere [default: {defaults.TaskTimeoutSeconds}]" };
         var heartbeatTimeout = new Option<double?>("--heartbeat-timeout") { Description = $"Seconds of silence (no heartbeat) before a worker is dropped [default: {defaults.HeartbeatTimeoutSeconds}]" };
-        var speculate = new Option<bool?>("--speculate") { Description = $"Also give a late shard to an idle worker; the first answer wins [default: {defaults.Speculate}]" };
+        var speculate = new Option<bool?>("--speculate") { Description = $"Also give a late shard to an idle worker; the first answer wins [default: {(defaults.Speculate ? "true" : "false")}]" };
         var speculationFactor = new Option<double?>("--speculation-factor")
         {
-            Description = $"A shard is late after this many times the 95th percentile of recent shard round trips [default: {defaults.SpeculationFactor}]",
+            Description = $"A shard is late after this many times the 95th percentile of the other workers' recent shard round trips [default: {defaults.SpeculationFactor}]",
         };
         var security = new SecurityOptions();
         var transport = new TransportOption();
