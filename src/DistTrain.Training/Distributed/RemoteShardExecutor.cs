@@ -70,6 +70,10 @@ public sealed class RemoteShardExecutor(WorkerPool pool, int parameterCount, Wir
     public Task EvaluateAsync(ModelVersion model, BatchView data, IReadOnlyList<Shard> chunks, ShardStatistics[] results, CancellationToken cancellationToken) =>
         RunAsync(TaskKind.Evaluate, model, data, chunks, (chunk, result) =>
         {
+            if (SliceRoute.Refusal(result) is { } refused)
+            {
+                return refused;
+            }
             if (!double.IsFinite(result.LossSum) || result.Correct > result.SampleCount)
             {
                 return new(RejectionReason.NotFinite, "evaluation result with NaN or more correct than samples");

@@ -33,12 +33,16 @@ public sealed class SliceRoute(Func<IReadOnlyList<SliceLocation>?> locations) : 
         return 0;
     }
 
-    public Rejection? AcceptGradient(ShardResult result, ShardOutcome outcome) => result.PushProblem switch
+    public Rejection? AcceptGradient(ShardResult result, ShardOutcome outcome) =>
+        result.Gradient.Length > 0 ? new(RejectionReason.WrongSize, $"a gradient of {result.Gradient.Length} bytes came to the coordinator instead of the slice owners")
+        : Refusal(result);
+
+    /// <summary>Why a result is refused for what happened between its worker and the slice owners; null when nothing did.</summary>
+    public static Rejection? Refusal(ShardResult result) => result.PushProblem switch
     {
-        _ when result.Gradient.Length > 0 => new(RejectionReason.WrongSize, $"a gradient of {result.Gradient.Length} bytes came to the coordinator instead of the slice owners"),
         PushProblem.None => null,
         PushProblem.NotFinite => new(RejectionReason.NotFinite, $"an owner refused the gradient: {result.PushDetail}"),
-        PushProblem.WrongVersion => new(RejectionReason.StaleVersion, $"an owner refused the gradient: {result.PushDetail}"),
+        PushProblem.WrongVersion => new(RejectionReason.StaleVersion, result.PushDetail),
         PushProblem.Unreachable => new(RejectionReason.OwnerUnreachable, result.PushDetail),
         _ => new(RejectionReason.WrongSize, $"an owner refused the gradient: {result.PushDetail}"),
     };
