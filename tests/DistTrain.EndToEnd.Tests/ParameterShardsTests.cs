@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Globalization;
+using System.Text.RegularExpressions;
 
 namespace DistTrain.EndToEnd.Tests;
 
@@ -8,7 +10,7 @@ namespace DistTrain.EndToEnd.Tests;
 /// `train` with the same shards, whatever the number of slices, and a lost slice stops the run
 /// with a checkpoint from which --resume continues to the same bits.
 /// </summary>
-public class ParameterShardsTests
+public partial class ParameterShardsTests
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(5);
 
@@ -24,7 +26,7 @@ public class ParameterShardsTests
     public async Task Every_number_of_slices_gives_the_bits_of_train_with_the_same_shards()
     {
         var data = await Disttrain.DataDirAsync();
-        string[] common = ["--data-dir", data, "--epochs", "1", "--shards", "3"];
+        string[] common = ["--data-dir", data, "--epochs", "1", "--shards", "3", "--batch-size", "192"];
         var (reference, _) = await Run(["train", .. common]);
         foreach (var slices in new[] { 1, 2, 3 })
         {
@@ -50,7 +52,7 @@ public class ParameterShardsTests
     public async Task Adam_with_weight_decay_in_bf16_keeps_its_bits_when_the_parameters_are_sliced()
     {
         var data = await Disttrain.DataDirAsync();
-        string[] common = ["--data-dir", data, "--epochs", "1", "--batch-size", "256", "--shards", "2", "--optimizer", "adam", "--lr", "0.002",
+        string[] common = ["--data-dir", data, "--epochs", "1", "--batch-size", "512", "--shards", "2", "--optimizer", "adam", "--lr", "0.002",
             "--weight-decay", "0.0001", "--lr-schedule", "cosine", "--wire-precision", "bf16"];
         var (whole, _) = await Run(["run", "--workers", "2", .. common]);
         var (sliced, output) = await Run(["run", "--workers", "2", "--parameter-shards", "3", .. common]);
@@ -61,7 +63,7 @@ public class ParameterShardsTests
     public async Task A_killed_parameter_server_stops_the_run_naming_it_and_resume_gives_the_bits_of_train()
     {
         var data = await Disttrain.DataDirAsync();
-        string[] options = ["--data-dir", data, "--epochs", "2", "--shards", "2", "--checkpoint-every", "50"];
+        string[] options = ["--data-dir", data, "--epochs", "2", "--shards", "2", "--batch-size", "256", "--checkpoint-every", "40"];
         var (reference, _) = await Run(["train", .. options]);
         var outDir = Disttrain.TempDir("ps-kill");
         string[] coordinator = ["--min-workers", "2", "--parameter-shards", "3", .. options, "--out", outDir];
@@ -73,8 +75,8 @@ public class ParameterShardsTests
             var victim = cluster.StartParameterServer("ps-b");
             cluster.StartWorker("w1");
             cluster.StartWorker("w2");
-            // Past a few checkpoints of epoch 1 (every 50 of 468 iterations): its first progress line comes after 3 s.
-            await cluster.WaitForFirstEpochUnderWay(2);
+            // Past a few checkpoints (every 40 of 2 x 234 iterations), well before the end.
+            await WaitForIteration(cluster, 90);
             Cluster.Signal(victim, Cluster.SigKill);
             var killed = Stopwatch.StartNew();
             var exit = await cluster.WaitForCoordinator(TimeSpan.FromMinutes(1));
@@ -84,6 +86,8 @@ public class ParameterShardsTests
             Assert.Contains("parameter server ps-b (slice", error);
             Assert.Contains("was lost", error);
             Assert.Contains("continue from it with --resume", error);
+            var version = int.Parse(CheckpointVersion().Match(error).Groups[1].Value, CultureInfo.InvariantCulture);
+            Assert.True(version >= 80, error);
             Assert.DoesNotContain("   at ", log);
             Assert.True(killed.Elapsed < TimeSpan.FromSeconds(20), $"the run took {killed.Elapsed} to stop");
             Assert.True(File.Exists(Path.Combine(outDir, "checkpoint.bin")));
@@ -107,7 +111,7 @@ public class ParameterShardsTests
     public async Task A_worker_pushing_nan_is_refused_by_the_owner_then_dropped_and_the_bits_are_unchanged()
     {
         var data = await Disttrain.DataDirAsync();
-        string[] options = ["--data-dir", data, "--epochs", "1", "--shards", "2", "--batch-size", "256"];
+        string[] options = ["--data-dir", data, "--epochs", "1", "--shards", "2", "--batch-size", "512"];
         var (reference, _) = await Run(["train", .. options]);
         var outDir = Disttrain.TempDir("ps-poison");
         using var cluster = new Cluster();
@@ -121,6 +125,28 @@ public class ParameterShardsTests
         Assert.True(cluster.Logged("Worker faulty left: 3 bad results"), cluster.Dump());
         Assert.Equal(reference, Disttrain.Summary(outDir).GetProperty("weights_sha256").GetString());
     }
+
+    /// <summary>Waits for a progress line (one comes every 3 s) at iteration <paramref name="iteration"/> of the run or later.</summary>
+    private static async Task WaitForIteration(Cluster cluster, int iteration)
+    {
+        static int At(Match m) => (int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture) - 1) * int.Parse(m.Groups[3].Value, CultureInfo.InvariantCulture)
+            + int.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture);
+        var clock = Stopwatch.StartNew();
+        while (!ProgressLine().Matches(cluster.Dump()).Any(m => At(m) >= iteration))
+        {
+            if (clock.Elapsed > TimeSpan.FromMinutes(3) || cluster.Coordinator.HasExited)
+            {
+                throw new TimeoutException($"no progress line at iteration {iteration} or later:\n{cluster.Dump()}");
+            }
+            await Task.Delay(50);
+        }
+    }
+
+    [GeneratedRegex(@"Epoch (\d+)/\d+ batch (\d+)/(\d+)")]
+    private static partial Regex ProgressLine();
+
+    [GeneratedRegex(@"at weight version (\d+)")]
+    private static partial Regex CheckpointVersion();
 
     [Theory]
     [InlineData("coordinator --parameter-shards 0", "--parameter-shards: 0 must be at least 1")]
