@@ -60,14 +60,16 @@ public partial class ParameterShardsTests
     }
 
     [Fact]
-    public async Task A_killed_parameter_server_stops_the_run_naming_it_and_resume_gives_the_bits_of_train()
+    public async Task A_killed_parameter_server_stops_the_run_naming_it_a_stopped_one_lets_it_checkpoint_and_resume_gives_the_bits_of_train()
     {
         var data = await Disttrain.DataDirAsync();
-        string[] options = ["--data-dir", data, "--epochs", "2", "--shards", "2", "--batch-size", "256", "--checkpoint-every", "40"];
+        string[] options = ["--data-dir", data, "--epochs", "3", "--shards", "2", "--batch-size", "256", "--checkpoint-every", "40"];
         var (reference, _) = await Run(["train", .. options]);
         var outDir = Disttrain.TempDir("ps-kill");
         string[] coordinator = ["--min-workers", "2", "--parameter-shards", "3", .. options, "--out", outDir];
 
+        // SIGKILL: the slice is gone; the run stops at once with one line naming the server, at the last checkpoint.
+        int killedAt;
         using (var cluster = new Cluster("fast"))
         {
             cluster.StartCoordinator(coordinator);
@@ -75,7 +77,7 @@ public partial class ParameterShardsTests
             var victim = cluster.StartParameterServer("ps-b");
             cluster.StartWorker("w1");
             cluster.StartWorker("w2");
-            // Past a few checkpoints (every 40 of 2 x 234 iterations), well before the end.
+            // Past a few checkpoints (every 40 of 3 x 234 iterations), well before the end.
             await WaitForIteration(cluster, 90);
             Cluster.Signal(victim, Cluster.SigKill);
             var killed = Stopwatch.StartNew();
@@ -86,23 +88,39 @@ public partial class ParameterShardsTests
             Assert.Contains("parameter server ps-b (slice", error);
             Assert.Contains("was lost", error);
             Assert.Contains("continue from it with --resume", error);
-            var version = int.Parse(CheckpointVersion().Match(error).Groups[1].Value, CultureInfo.InvariantCulture);
-            Assert.True(version >= 80, error);
+            killedAt = int.Parse(CheckpointVersion().Match(error).Groups[1].Value, CultureInfo.InvariantCulture);
+            Assert.True(killedAt >= 80, error);
             Assert.DoesNotContain("   at ", log);
             Assert.True(killed.Elapsed < TimeSpan.FromSeconds(20), $"the run took {killed.Elapsed} to stop");
-            Assert.True(File.Exists(Path.Combine(outDir, "checkpoint.bin")));
             Console.WriteLine($"killed parameter server noticed and the run stopped in {killed.Elapsed.TotalSeconds:0.0} s: {error}");
         }
 
+        // SIGTERM: the server serves its slice until the coordinator has stopped the run with a checkpoint of every slice.
         using (var resumed = new Cluster("fast"))
         {
             resumed.StartCoordinator([.. coordinator, "--resume"]);
-            resumed.StartParameterServer("ps-c");
+            var stopping = resumed.StartParameterServer("ps-c");
             resumed.StartParameterServer("ps-d");
             resumed.StartWorker("w3");
             resumed.StartWorker("w4");
-            Assert.Equal(0, await resumed.WaitForCoordinator(Timeout));
+            await WaitForIteration(resumed, killedAt + 100);
+            Cluster.Signal(stopping, Cluster.SigTerm);
+            Assert.Equal(0, await resumed.WaitForCoordinator(TimeSpan.FromMinutes(1)));
+            await stopping.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(20));
+            Assert.Equal(0, stopping.ExitCode);
+            Assert.True(resumed.Logged("Parameter server ps-c (slice") && resumed.Logged("is stopping (parameter server stopping)"), resumed.Dump());
+            Assert.True(resumed.Logged("checkpoint written"), resumed.Dump());
             Assert.True(resumed.Logged("Resumed from"), resumed.Dump());
+        }
+
+        using (var finished = new Cluster())
+        {
+            finished.StartCoordinator([.. coordinator, "--resume"]);
+            finished.StartParameterServer("ps-e");
+            finished.StartParameterServer("ps-f");
+            finished.StartWorker("w5");
+            finished.StartWorker("w6");
+            Assert.Equal(0, await finished.WaitForCoordinator(Timeout));
             Assert.Equal(reference, Disttrain.Summary(outDir).GetProperty("weights_sha256").GetString());
         }
     }

@@ -84,11 +84,13 @@ public static class CoordinatorRunner
 
         RunResult result;
         var ending = "training complete";
+        // A parameter server that is stopping stops the run as a signal would, while it still serves its slice for the checkpoint.
+        using var stoppingOrLeaving = store is null ? null : CancellationTokenSource.CreateLinkedTokenSource(stopping, store.Leaving);
         try
         {
             await executor.WaitForWorkersAsync(coordinator.MinWorkers, stopping);
             var loop = new TrainingLoop(config, data, executor, logger) { Observer = observer, Parameters = store ?? (IParameterStore)new LocalParameterStore() };
-            result = await loop.RunAsync(stopping);
+            result = await loop.RunAsync(stoppingOrLeaving?.Token ?? stopping);
         }
         catch (Exception e) when (e is StateLostException or TrainingDivergedException)
         {
@@ -100,6 +102,10 @@ public static class CoordinatorRunner
             if (stopping.IsCancellationRequested)
             {
                 ending = "coordinator stopping";
+            }
+            else if (store is not null && store.Leaving.IsCancellationRequested)
+            {
+                ending = "a parameter server is stopping";
             }
             executor.Shutdown(ending);
             store?.Shutdown(ending);

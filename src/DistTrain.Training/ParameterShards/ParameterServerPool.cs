@@ -14,6 +14,7 @@ public sealed class ParameterServerPool(int capacity, ILogger logger)
     private readonly Lock gate = new();
     private readonly Dictionary<string, OwnerSession> sessions = [];
     private readonly CancellationTokenSource lost = new();
+    private readonly CancellationTokenSource leaving = new();
     private string? lossReason;
     private int nextId;
 
@@ -26,6 +27,16 @@ public sealed class ParameterServerPool(int capacity, ILogger logger)
     public CancellationToken Lost => lost.Token;
 
     public string? LossReason => Volatile.Read(ref lossReason);
+
+    /// <summary>Cancelled when a server that owns a slice says it is stopping: the run stops with a checkpoint while it still serves.</summary>
+    public CancellationToken Leaving => leaving.Token;
+
+    /// <summary>A server that owns a slice is stopping (SIGTERM, a scale-down): it keeps serving until the coordinator ends the run.</summary>
+    public void Leave(OwnerSession session, string reason)
+    {
+        logger.LogWarning("Parameter server {Server} is stopping ({Reason}): the run stops with a checkpoint while it still serves its slice", session, reason);
+        leaving.Cancel();
+    }
 
     public int Count
     {

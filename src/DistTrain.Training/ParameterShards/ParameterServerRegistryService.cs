@@ -69,6 +69,10 @@ public sealed class ParameterServerRegistryService(ParameterServerPool pool, Tim
                         pool.Post(new OwnerEvent.StateGiven(session.Slice, (long)state.Version, (long)state.OptimizerSteps,
                             string.IsNullOrEmpty(state.Problem) ? null : state.Problem, state.Values));
                         break;
+                    case OwnerReport.KindOneofCase.Leave when session.Slice >= 0:
+                        // Its slice is still needed for the stop's checkpoint: the stream stays until the coordinator closes it.
+                        pool.Leave(session, report.Leave.Reason);
+                        break;
                     case OwnerReport.KindOneofCase.Leave:
                         reason = report.Leave.Reason;
                         return;

@@ -23,6 +23,12 @@ public sealed class ParameterServerRunner(ParameterServerOptions options, IGrpcT
 
     private static readonly TimeSpan WaitingReminder = TimeSpan.FromSeconds(60);
 
+    /// <summary>
+    /// How long a stopping server that owns a slice keeps serving it: the coordinator stops the run,
+    /// brings in every slice for its checkpoint and then says the run is over.
+    /// </summary>
+    public static readonly TimeSpan LeaveGrace = TimeSpan.FromSeconds(8);
+
     /// <summary>0 when the coordinator ended the run (or this server was stopped); non-zero when it cannot go on.</summary>
     public async Task<int> RunAsync(CancellationToken stopping)
     {
@@ -36,7 +42,8 @@ public sealed class ParameterServerRunner(ParameterServerOptions options, IGrpcT
             try
             {
                 using var channel = transport.CreateChannel(options.Coordinator, channelOptions);
-                using var callLifetime = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+                // The call outlives `stopping` while this server's slice is still needed for the coordinator's checkpoint.
+                using var callLifetime = new CancellationTokenSource();
                 using var call = channel.CallInvoker.AsyncDuplexStreamingCall(ParameterShardMethods.Register, null, new CallOptions(cancellationToken: callLifetime.Token));
                 var registration = new Registration(call, options, address, service, logger);
                 registration.Answered += () =>
@@ -44,6 +51,7 @@ public sealed class ParameterServerRunner(ParameterServerOptions options, IGrpcT
                     waiting = null;
                     fullNoted = false;
                 };
+                using var onStop = stopping.Register(() => registration.Leave(callLifetime));
                 if (await registration.RunAsync(callLifetime.Token))
                 {
                     return 0;
@@ -128,6 +136,23 @@ public sealed class ParameterServerRunner(ParameterServerOptions options, IGrpcT
         /// <summary>Raised when the coordinator has answered (with an assignment or by keeping the stream open).</summary>
         public event Action? Answered;
 
+        /// <summary>
+        /// This server is stopping: without a slice it just goes; with one it tells the coordinator,
+        /// which stops the run and brings the slice in for its checkpoint, and serves until told the
+        /// run is over or <see cref="LeaveGrace"/> has passed.
+        /// </summary>
+        public void Leave(CancellationTokenSource callLifetime)
+        {
+            if (Volatile.Read(ref owner) is null)
+            {
+                callLifetime.Cancel();
+                return;
+            }
+            logger.LogInformation("Stopping: serving the slice until the coordinator has its checkpoint (at most {Seconds:0} s)", LeaveGrace.TotalSeconds);
+            outbox.Writer.TryWrite(new OwnerReport { Leave = new Leave { Reason = "parameter server stopping" } });
+            callLifetime.CancelAfter(LeaveGrace);
+        }
+
         /// <summary>True when the coordinator said the run is over.</summary>
         public async Task<bool> RunAsync(CancellationToken cancellationToken)
         {
@@ -193,7 +218,7 @@ public sealed class ParameterServerRunner(ParameterServerOptions options, IGrpcT
             }
             try
             {
-                owner = SliceOwner.Create(slice, step, layout, (long)assignment.Rule.TotalIterations, (long)assignment.Version, (long)assignment.OptimizerSteps, values, this);
+                Volatile.Write(ref owner, SliceOwner.Create(slice, step, layout, (long)assignment.Rule.TotalIterations, (long)assignment.Version, (long)assignment.OptimizerSteps, values, this));
             }
             catch (ArgumentException e)
             {

@@ -29,6 +29,9 @@ public sealed class ShardedParameterStore(TrainingConfiguration config, Paramete
 
     public CancellationToken Failed => servers.Lost;
 
+    /// <summary>Cancelled when a parameter server is stopping: the run should stop (with a checkpoint) while it still serves.</summary>
+    public CancellationToken Leaving => servers.Leaving;
+
     /// <summary>Where each slice lives, for the workers; null until <see cref="OpenAsync"/> is done.</summary>
     public IReadOnlyList<SliceLocation>? Locations { get; private set; }
 
