@@ -82,12 +82,12 @@ internal sealed class PulledWeights(int parameterCount)
         }
     }
 
-    /// <summary>An owner is gone: every version still incomplete fails.</summary>
+    /// <summary>An owner is gone: every version asked for and still incomplete fails (later pulls fail as they are sent).</summary>
     public void FailIncomplete(SliceUnavailableException reason)
     {
         lock (gate)
         {
-            foreach (var place in held)
+            foreach (var place in held.Where(p => p.Number >= 0))
             {
                 place.Done.TrySetException(reason);
             }
