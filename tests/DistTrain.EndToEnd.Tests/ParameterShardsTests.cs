@@ -104,7 +104,8 @@ public partial class ParameterShardsTests
             resumed.StartParameterServer("ps-d");
             resumed.StartWorker("w3");
             resumed.StartWorker("w4");
-            await WaitForIteration(resumed, killedAt + 100);
+            // The first sign of progress after the resume: at least two of three epochs are left to stop in.
+            await WaitForIteration(resumed, killedAt + 1);
             Cluster.Signal(stopping, Cluster.SigTerm);
             Assert.Equal(0, await resumed.WaitForCoordinator(TimeSpan.FromMinutes(1)));
             await stopping.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(20));
@@ -145,24 +146,42 @@ public partial class ParameterShardsTests
         Assert.Equal(reference, Disttrain.Summary(outDir).GetProperty("weights_sha256").GetString());
     }
 
-    /// <summary>Waits for a progress line (one comes every 3 s) at iteration <paramref name="iteration"/> of the run or later.</summary>
+    /// <summary>
+    /// Waits until the run is at iteration <paramref name="iteration"/> or later, as a progress line
+    /// (one every 3 s within an epoch) or an epoch's end says: an epoch shorter than 3 s has no progress line.
+    /// </summary>
     private static async Task WaitForIteration(Cluster cluster, int iteration)
     {
-        static int At(Match m) => (int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture) - 1) * int.Parse(m.Groups[3].Value, CultureInfo.InvariantCulture)
-            + int.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture);
         var clock = Stopwatch.StartNew();
-        while (!ProgressLine().Matches(cluster.Dump()).Any(m => At(m) >= iteration))
+        while (!Reached(cluster.Dump(), iteration))
         {
             if (clock.Elapsed > TimeSpan.FromMinutes(3) || cluster.Coordinator.HasExited)
             {
-                throw new TimeoutException($"no progress line at iteration {iteration} or later:\n{cluster.Dump()}");
+                throw new TimeoutException($"no progress line or epoch's end at iteration {iteration} or later:\n{cluster.Dump()}");
             }
             await Task.Delay(50);
         }
     }
 
+    private static bool Reached(string log, int iteration)
+    {
+        static int Number(Group g) => int.Parse(g.Value, CultureInfo.InvariantCulture);
+        if (ProgressLine().Matches(log).Any(m => ((Number(m.Groups[1]) - 1) * Number(m.Groups[3])) + Number(m.Groups[2]) >= iteration))
+        {
+            return true;
+        }
+        var perEpoch = IterationsPerEpoch().Match(log);
+        return perEpoch.Success && EpochDoneLine().Matches(log).Any(m => Number(m.Groups[1]) * Number(perEpoch.Groups[1]) >= iteration);
+    }
+
     [GeneratedRegex(@"Epoch (\d+)/\d+ batch (\d+)/(\d+)")]
     private static partial Regex ProgressLine();
+
+    [GeneratedRegex(@"Epoch (\d+)/\d+ done")]
+    private static partial Regex EpochDoneLine();
+
+    [GeneratedRegex(@"Training \d+ epochs? of (\d+) iterations")]
+    private static partial Regex IterationsPerEpoch();
 
     [GeneratedRegex(@"at weight version (\d+)")]
     private static partial Regex CheckpointVersion();
