@@ -71,11 +71,23 @@ public sealed class EchoService : Echo.EchoBase
                 await responseStream.WriteAsync(Reversed(requestStream.Current, ++sequence));
             }
         }
-        catch (Exception) when (context.CancellationToken.IsCancellationRequested)
+        catch (Exception)
         {
-            HandlerCancelled.TrySetResult(true);
+            // Kestrel can fail the read of an aborted request before its token fires (it raises
+            // RequestAborted on the thread pool), so a read error waits a moment for the token.
+            if (await FiresWithin(context.CancellationToken, TimeSpan.FromSeconds(2)))
+            {
+                HandlerCancelled.TrySetResult(true);
+            }
             throw;
         }
+    }
+
+    private static async Task<bool> FiresWithin(CancellationToken token, TimeSpan patience)
+    {
+        var fired = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var registration = token.Register(() => fired.TrySetResult());
+        return await Task.WhenAny(fired.Task, Task.Delay(patience)) == fired.Task;
     }
 
     public override async Task<EchoReply> Sleep(SleepRequest request, ServerCallContext context)
