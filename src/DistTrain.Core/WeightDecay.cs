@@ -27,20 +27,36 @@ public static class WeightDecay
         layout.CheckLength(gradient.Length, nameof(gradient));
         ArgumentOutOfRangeException.ThrowIfNegative(start);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(length, layout.Count - start);
+        AddGradientWindow(layout, parameters.Slice(start, length), gradient.Slice(start, length), lambda, start);
+    }
+
+    /// <summary>
+    /// The same for a window of the vector: <paramref name="parameters"/> and <paramref name="gradient"/>
+    /// hold the entries [<paramref name="start"/>, start + length) only (a slice owned by one process).
+    /// </summary>
+    public static void AddGradientWindow(ParameterLayout layout, ReadOnlySpan<float> parameters, Span<float> gradient, float lambda, int start)
+    {
+        ArgumentNullException.ThrowIfNull(layout);
+        ArgumentOutOfRangeException.ThrowIfNegative(start);
+        if (parameters.Length != gradient.Length || parameters.Length > layout.Count - start)
+        {
+            throw new ArgumentException($"A window at {start} of {parameters.Length} parameters and {gradient.Length} gradient values does not fit the network's {layout.Count} parameters.");
+        }
         if (lambda == 0)
         {
             return;
         }
 
+        var end = start + parameters.Length;
         for (int layer = 0; layer < layout.LayerCount; layer++)
         {
             var (offset, rows, columns) = layout.Weights(layer);
             var from = Math.Max(offset, start);
-            var to = Math.Min(offset + rows * columns, start + length);
+            var to = Math.Min(offset + rows * columns, end);
             if (from < to)
             {
-                Span<float> g = gradient[from..to];
-                TensorPrimitives.MultiplyAdd(parameters[from..to], lambda, g, g);
+                Span<float> g = gradient[(from - start)..(to - start)];
+                TensorPrimitives.MultiplyAdd(parameters[(from - start)..(to - start)], lambda, g, g);
             }
         }
     }

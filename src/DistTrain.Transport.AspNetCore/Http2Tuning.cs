@@ -4,7 +4,7 @@ namespace DistTrain.Transport.AspNetCore;
 /// HTTP/2 settings for megabyte messages, on both ends. The defaults (a 64 KiB stream window
 /// on the client, 768 KiB/1 MiB on Kestrel) make a 1 MB message wait for
 /// several WINDOW_UPDATE round trips; windows of twice the largest message let a whole message
-/// travel without waiting. The figures each setting bought are in the transport's README.
+/// travel without waiting. docs/transport.md has what each setting bought.
 /// </summary>
 public static class Http2Tuning
 {

@@ -10,12 +10,13 @@ internal static class Budgets
     public static readonly TimeSpan CpuGrace = TimeSpan.FromSeconds(1);
 
     /// <summary>The window after the grace in which CPU is measured.</summary>
-    public static readonly TimeSpan CpuWindow = TimeSpan.FromSeconds(0.5);
+    public static readonly TimeSpan CpuWindow = TimeSpan.FromSeconds(1);
 
     /// <summary>
     /// CPU above the training's own that still counts as back to it, in cores: what the noise of
-    /// half-second samples on a shared 2-core machine needs (a server still working through an
-    /// attack's leftovers uses a core or more).
+    /// one-second samples on a shared 2-core machine needs (a server still working through an
+    /// attack's leftovers uses a core or more). Half-second samples once read +0.4 cores for a
+    /// server that had settled.
     /// </summary>
     public const double CpuTolerance = 0.3;
 

@@ -6,7 +6,7 @@ using System.Text;
 
 namespace DistTrain.EndToEnd.Tests;
 
-/// <summary>A coordinator and workers started by hand as separate processes, for fault tests.</summary>
+/// <summary>A coordinator, workers and parameter servers started by hand as separate processes, for fault tests.</summary>
 internal sealed partial class Cluster : IDisposable
 {
     private readonly List<(string Name, Process Process)> processes = [];
@@ -36,6 +36,10 @@ internal sealed partial class Cluster : IDisposable
 
     public Process StartWorker(string name, IDictionary<string, string>? environment = null, params string[] args) =>
         Start(name, ["worker", "--coordinator", Address, "--name", name, "--threads", "1", .. TransportArguments, .. (args.Contains("--retry-seconds") ? args : ["--retry-seconds", "0.2", .. args])], environment);
+
+    /// <summary>A parameter server on a free loopback port, registering with this cluster's coordinator.</summary>
+    public Process StartParameterServer(string name, params string[] args) =>
+        Start(name, ["parameter-server", "--coordinator", Address, "--name", name, "--listen", "http://127.0.0.1:0", "--retry-seconds", "0.2", .. TransportArguments, .. args]);
 
     public bool Logged(string text)
     {

@@ -8,6 +8,7 @@ using System.Xml.Linq;
 using DistTrain.Training.Configuration;
 using DistTrain.Training.Distributed;
 using DistTrain.Training.Observability;
+using DistTrain.Training.ParameterShards;
 using YamlDotNet.Core;
 using YamlDotNet.Core.Events;
 using YamlDotNet.Serialization;
@@ -23,6 +24,7 @@ public sealed partial class DeploymentManifestTests
     private static readonly HashSet<string> DeploymentDefaults = new(StringComparer.Ordinal)
     {
         "Coordinator__MinWorkers", "Training__DataDir", "Training__Out", "Worker__Coordinator", "Dashboard__Url", "Worker__Metrics",
+        "ParameterServer__Coordinator",
     };
 
     [Fact]
@@ -37,7 +39,7 @@ public sealed partial class DeploymentManifestTests
             Assert.True(m.Kind == "Kustomization" || !string.IsNullOrEmpty(m.Name), $"{m.File}: no metadata.name");
         });
         var kinds = manifests.Select(m => m.Kind).ToHashSet();
-        Assert.Superset(new HashSet<string?> { "ConfigMap", "Secret", "Service", "Job", "Deployment", "Kustomization" }, kinds);
+        Assert.Superset(new HashSet<string?> { "ConfigMap", "Secret", "Service", "Job", "Deployment", "StatefulSet", "Kustomization" }, kinds);
     }
 
     [Fact]
@@ -65,6 +67,13 @@ public sealed partial class DeploymentManifestTests
     [InlineData("worker-deployment.yaml", "prometheus.io/port: \"9464\"", "prometheus.io/port: \"9465\"", "prometheus.io/port 9465")]
     [InlineData("coordinator-job.yaml", "prometheus.io/path: /metrics", "prometheus.io/path: /stats", "prometheus.io/path /stats")]
     [InlineData("configmap.yaml", "Dashboard__Url: \"http://0.0.0.0:8080\"", "Dashboard__Url: \"http://127.0.0.1:8080\"", "only inside the pod")]
+    [InlineData("configmap.yaml", "ParameterServer__Coordinator: \"http://disttrain-coordinator:50051\"", "ParameterServer__Coordinator: \"http://disttrain-coordinator:50052\"", "has no port 50052")]
+    [InlineData("configmap.yaml", "ParameterServer__Listen: \"http://0.0.0.0:50061\"", "ParameterServer__Listen: \"http://0.0.0.0:50062\"", "containerPort 50061 is not the port of ParameterServer__Listen")]
+    [InlineData("parameter-server-statefulset.yaml", "serviceName: disttrain-parameter-server", "serviceName: disttrain-ps", "serviceName disttrain-ps")]
+    [InlineData("parameter-server-statefulset.yaml", ".disttrain-parameter-server:50061", ".disttrain-coordinator:50061", "not a pod name under the headless Service")]
+    [InlineData("parameter-server-statefulset.yaml", "- name: POD_NAME", "- name: POD", "POD names no option")]
+    [InlineData("parameter-server-service.yaml", "  clusterIP: None\n", "", "not a pod name under the headless Service")]
+    [InlineData("configmap.yaml", "Coordinator__ParameterShards: \"1\"", "Coordinator__ParameterShards: \"2\"", "Coordinator__ParameterShards")]
     public void ABrokenReferenceIsReported(string file, string find, string replace, string expected)
     {
         var texts = K8sTexts();
@@ -90,7 +99,10 @@ public sealed partial class DeploymentManifestTests
         Assert.Equal(coordinator["Transport__Kind"], worker["Transport__Kind"]);
         // Name stays unset: the default (host name and process id) tells the replicas apart.
         Assert.Empty(OptionKeys(typeof(WorkerOptions), WorkerOptions.Section).Append("Worker__Listen").Except(worker.Keys).Except(["Worker__Name"]));
-        foreach (var (key, value) in coordinator.Concat(worker))
+        var server = ServiceEnvironment(compose["services"]["parameter-server"]);
+        Assert.Empty(OptionKeys(typeof(ParameterServerOptions), ParameterServerOptions.Section).Except(server.Keys).Except(["ParameterServer__Name"]));
+        Assert.Equal(coordinator["Transport__Kind"], server["Transport__Kind"]);
+        foreach (var (key, value) in coordinator.Concat(worker).Concat(server))
         {
             Assert.True(OptionCatalog.Exists(key), $"compose.yaml: {key} names no option of the app");
             Assert.True(OptionCatalog.DefaultDiffers(key, value) is null || DeploymentDefaults.Contains(key),
@@ -127,6 +139,49 @@ public sealed partial class DeploymentManifestTests
         var dockerfile = File.ReadAllText(Path.Combine(Root, services["coordinator"]["build"]["dockerfile"].Text!));
         var args = ArgLine().Matches(dockerfile).Select(m => m.Groups[1].Value).ToHashSet();
         Assert.All(services["coordinator"]["build"]["args"].Entries, a => Assert.Contains(a.Key, args));
+    }
+
+    [Fact]
+    public void ComposeRunsOneParameterServerPerSliceBesideTheCoordinatorsOwn()
+    {
+        var services = Compose()["services"];
+        var coordinator = ServiceEnvironment(services["coordinator"]);
+        var server = ServiceEnvironment(services["parameter-server"]);
+
+        var target = new Uri(server["ParameterServer__Coordinator"]);
+        Assert.Equal("coordinator", target.Host);
+        Assert.Equal(new Uri(coordinator["Coordinator__Listen"]).Port, target.Port);
+        // P - 1 servers for P slices: 0 by default, and the variables are named in the comments that say so.
+        Assert.Equal(int.Parse(coordinator["Coordinator__ParameterShards"], CultureInfo.InvariantCulture) - 1,
+            int.Parse(DefaultOf(services["parameter-server"]["deploy"]["replicas"].Text!), CultureInfo.InvariantCulture));
+        var text = File.ReadAllText(Path.Combine(Root, "compose.yaml"));
+        Assert.Contains("PARAMETER_SHARDS=3 PARAMETER_SERVERS=2", text, StringComparison.Ordinal);
+        // Workers reach it on the port it listens on, inside the compose network.
+        var listen = new Uri(server["ParameterServer__Listen"]);
+        Assert.Equal("0.0.0.0", listen.Host);
+        Assert.Contains(listen.Port.ToString(CultureInfo.InvariantCulture), Strings(services["parameter-server"]["expose"]));
+        Assert.Equal(new[] { "CMD", "disttrain", "health", "--address", $"http://127.0.0.1:{listen.Port}" }, Strings(services["parameter-server"]["healthcheck"]["test"]));
+        Assert.Equal(new[] { "parameter-server" }, Strings(services["parameter-server"]["command"]));
+        Assert.Equal("service_healthy", services["parameter-server"]["depends_on"]["coordinator"]["condition"].Text);
+        Assert.Equal("on-failure", services["parameter-server"]["restart"].Text);
+    }
+
+    [Fact]
+    public void KubernetesRunsParameterServersUnderAHeadlessServiceWithOneReplicaPerSliceBesideTheCoordinatorsOwn()
+    {
+        var manifests = Parse(K8sTexts());
+        var statefulSet = manifests.Single(m => m.Kind == "StatefulSet");
+        var data = manifests.Single(m => m.Kind == "ConfigMap").Root["data"];
+        Assert.Equal(int.Parse(data["Coordinator__ParameterShards"].Text!, CultureInfo.InvariantCulture) - 1,
+            int.Parse(statefulSet.Root["spec"]["replicas"].Text!, CultureInfo.InvariantCulture));
+        Assert.Equal("Parallel", statefulSet.Root["spec"]["podManagementPolicy"].Text);
+        var container = statefulSet.Root["spec"]["template"]["spec"]["containers"].Items.Single();
+        Assert.Equal(new[] { "parameter-server" }, Strings(container["args"]));
+        var advertise = container["env"].Items.Single(e => e["name"].Text == "ParameterServer__Advertise")["value"].Text!;
+        Assert.StartsWith("http://$(POD_NAME).", advertise, StringComparison.Ordinal);
+        var service = manifests.Single(m => m.Kind == "Service" && m.Name == statefulSet.Root["spec"]["serviceName"].Text);
+        Assert.Equal("None", service.Root["spec"]["clusterIP"].Text);
+        Assert.Equal(new Uri(data["ParameterServer__Coordinator"].Text!).Host, new Uri(data["Worker__Coordinator"].Text!).Host);
     }
 
     [Fact]
@@ -337,6 +392,7 @@ public sealed partial class DeploymentManifestTests
                 (typeof(WorkerOptions), WorkerOptions.Section, new WorkerOptions()),
                 (typeof(DashboardOptions), DashboardOptions.Section, new DashboardOptions()),
                 (typeof(TimelineOptions), TimelineOptions.Section, new TimelineOptions()),
+                (typeof(ParameterServerOptions), ParameterServerOptions.Section, new ParameterServerOptions()),
             }
             .SelectMany(o => o.Item1.GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.CanWrite)
                 .Select(p => (Key: $"{o.Item2}__{p.Name}", Value: p.GetValue(o.Item3))))
@@ -353,7 +409,7 @@ public sealed partial class DeploymentManifestTests
         /// <summary>Null when <paramref name="value"/> is the app's default for <paramref name="key"/> (or it has none), else why not.</summary>
         public static string? DefaultDiffers(string key, string value)
         {
-            if (!Defaults.TryGetValue(key, out var fallback) || key == "Worker__Name")
+            if (!Defaults.TryGetValue(key, out var fallback) || key is "Worker__Name" or "ParameterServer__Name")
             {
                 return null;
             }
@@ -450,10 +506,13 @@ public sealed partial class DeploymentManifestTests
                 }
                 Require(problems, owner, "Secret", source["secretRef"]["name"].Text, find);
             }
+            var envValues = string.Join('\n', container["env"].Items.Select(v => v["value"].Text ?? ""));
             foreach (var variable in container["env"].Items)
             {
                 var name = variable["name"].Text ?? "";
-                if (!OptionCatalog.Exists(name))
+                // A value from the downward API is fine when another variable uses it as $(NAME).
+                var helper = variable["valueFrom"]["fieldRef"].Exists && envValues.Contains($"$({name})", StringComparison.Ordinal);
+                if (!OptionCatalog.Exists(name) && !helper)
                 {
                     problems.Add($"{where}: {name} names no option of the app");
                 }
@@ -475,7 +534,12 @@ public sealed partial class DeploymentManifestTests
 
             // The probes ask the port this role listens on; the coordinator's named port is that port too.
             var role = container["args"].Items.FirstOrDefault()?.Text;
-            var listenKey = role == "coordinator" ? "Coordinator__Listen" : "Worker__Listen";
+            var listenKey = role switch
+            {
+                "coordinator" => "Coordinator__Listen",
+                "parameter-server" => "ParameterServer__Listen",
+                _ => "Worker__Listen",
+            };
             if (!environment.TryGetValue(listenKey, out var listen) || !Uri.TryCreate(listen, UriKind.Absolute, out var listenUri))
             {
                 problems.Add($"{where}: role '{role}' without {listenKey} in its environment");
@@ -509,18 +573,51 @@ public sealed partial class DeploymentManifestTests
                 }
             }
             CheckScrapeAnnotations(problems, owner, where, container, environment);
-            if (role == "worker" && environment.TryGetValue("Worker__Coordinator", out var coordinator))
+            if (role == "parameter-server")
+            {
+                CheckAdvertisedName(problems, owner, where, environment, listenUri, find);
+            }
+            var coordinatorKey = role == "parameter-server" ? "ParameterServer__Coordinator" : "Worker__Coordinator";
+            if (role is "worker" or "parameter-server" && environment.TryGetValue(coordinatorKey, out var coordinator))
             {
                 var uri = new Uri(coordinator);
                 var service = find("Service", uri.Host);
                 if (service is null)
                 {
-                    problems.Add($"{where}: Worker__Coordinator {coordinator} names Service {uri.Host}, which does not exist");
+                    problems.Add($"{where}: {coordinatorKey} {coordinator} names Service {uri.Host}, which does not exist");
                 }
                 else if (!service.Root["spec"]["ports"].Items.Any(p => p["port"].Text == uri.Port.ToString(CultureInfo.InvariantCulture)))
                 {
-                    problems.Add($"{where}: Worker__Coordinator {coordinator}: {service} has no port {uri.Port}");
+                    problems.Add($"{where}: {coordinatorKey} {coordinator}: {service} has no port {uri.Port}");
                 }
+            }
+        }
+
+        /// <summary>A parameter server advertises its pod's name under the StatefulSet's headless Service, on the port it listens on.</summary>
+        private static void CheckAdvertisedName(List<string> problems, K8sObject owner, string where, Dictionary<string, string> environment, Uri listen,
+            Func<string, string?, K8sObject?> find)
+        {
+            var serviceName = owner.Root["spec"]["serviceName"].Text;
+            var service = find("Service", serviceName);
+            if (owner.Kind != "StatefulSet" || service is null)
+            {
+                problems.Add($"{where}: a parameter server runs in a StatefulSet whose serviceName names a Service; serviceName {serviceName} does not");
+                return;
+            }
+            if (!environment.TryGetValue("ParameterServer__Advertise", out var advertise)
+                || !Uri.TryCreate(advertise.Replace("$(POD_NAME)", "pod", StringComparison.Ordinal), UriKind.Absolute, out var uri))
+            {
+                problems.Add($"{where}: no ParameterServer__Advertise address for workers");
+                return;
+            }
+            var host = uri.Host.Split('.');
+            if (host.Length < 2 || host[1] != serviceName || service.Root["spec"]["clusterIP"].Text != "None")
+            {
+                problems.Add($"{where}: ParameterServer__Advertise {advertise} is not a pod name under the headless Service {serviceName}");
+            }
+            if (uri.Port != listen.Port || !service.Root["spec"]["ports"].Items.Any(p => p["port"].Text == uri.Port.ToString(CultureInfo.InvariantCulture)))
+            {
+                problems.Add($"{where}: ParameterServer__Advertise {advertise} is not on the port it listens on ({listen.Port}) and its Service serves");
             }
         }
 

@@ -154,6 +154,10 @@ public sealed class ParameterUpdateTests
 
         public float[] State => inner.State;
 
+        public int StateVectors => inner.StateVectors;
+
+        public ReadOnlySpan<float> StateVector(int index) => inner.StateVector(index);
+
         public void Step(Span<float> parameters, ReadOnlySpan<float> gradient, float learningRate) => inner.Step(parameters, gradient, learningRate);
 
         public void StepSlice(int offset, Span<float> parameters, ReadOnlySpan<float> gradient, float learningRate)

@@ -24,6 +24,11 @@ public static class CommandErrors
             Console.Error.WriteLine($"error: {e.Message}");
             return ExitCodes.Diverged;
         }
+        catch (StateLostException e)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return ExitCodes.Failure;
+        }
         catch (OperationCanceledException)
         {
             Console.Error.WriteLine("stopped");

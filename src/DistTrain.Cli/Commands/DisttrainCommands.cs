@@ -14,6 +14,7 @@ public static class DisttrainCommands
             RunCommand.Create(),
             CoordinatorCommand.Create(),
             WorkerCommand.Create(),
+            ParameterServerCommand.Create(),
             HealthCommand.Create(),
         };
         var parse = root.Parse(args);

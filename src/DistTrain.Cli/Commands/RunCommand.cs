@@ -5,15 +5,17 @@ using DistTrain.Cli.Hosting;
 using DistTrain.Data;
 using DistTrain.Training.Checkpoints;
 using DistTrain.Training.Configuration;
+using DistTrain.Training.Distributed;
 using DistTrain.Training.Outputs;
 using DistTrain.Transport;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 
 namespace DistTrain.Cli.Commands;
 
 /// <summary>
-/// disttrain run --workers N: a coordinator and N worker processes on loopback, their logs shown
-/// prefixed by process. Exits with the coordinator's status.
+/// disttrain run --workers N [--parameter-shards P]: a coordinator, N worker processes and P - 1
+/// parameter servers on loopback, their logs shown prefixed by process. Exits with the coordinator's status.
 /// </summary>
 public static class RunCommand
 {
@@ -22,12 +24,13 @@ public static class RunCommand
     public static Command Create()
     {
         var workers = new Option<int>("--workers") { Description = "Worker processes to start", DefaultValueFactory = _ => 2 };
+        var parameterShards = CoordinatorCommand.ParameterShardsOption(new CoordinatorOptions());
         var training = new TrainingOptionSet("Shards per mini-batch; the same shards give the same bits with any worker count", "--workers")
             .With("--wire-precision", "fp32 or bf16 (halves the traffic; weights then differ from train's)", new TrainingOptions().WirePrecision, (o, v) => o.WirePrecision = v);
         var logFormat = DisttrainCommands.LogFormatOption();
         var transport = new TransportOption();
         var observability = new ObservabilityOptionSet("a free loopback port");
-        var command = new Command("run", "Train with a coordinator and N worker processes on this machine") { workers, logFormat };
+        var command = new Command("run", "Train with a coordinator and N worker processes (and P - 1 parameter servers) on this machine") { workers, parameterShards, logFormat };
         training.AddTo(command);
         transport.AddTo(command);
         observability.AddTo(command);
@@ -39,6 +42,13 @@ public static class RunCommand
                 throw new OptionsException($"--workers: {count} must be between 1 and 64");
             }
             var configuration = CliHost.BuildConfiguration();
+            var coordinatorDefaults = new CoordinatorOptions();
+            configuration.GetSection(CoordinatorOptions.Section).Bind(coordinatorDefaults);
+            var slices = parse.GetValue(parameterShards) ?? coordinatorDefaults.ParameterShards;
+            if (slices is < 1 or > 64)
+            {
+                throw new OptionsException($"--parameter-shards: {slices} must be between 1 and 64 (1: every parameter on the coordinator)");
+            }
             var resolved = training.Resolve(parse, configuration);
             var config = TrainingConfiguration.From(resolved, defaultShards: count);
             if (config.Resume)
@@ -62,7 +72,7 @@ public static class RunCommand
             var kind = TransportKinds.Name(transport.Resolve(parse, configuration));
             // Checked here so a bad value stops the run before any process starts.
             var dashboard = observability.Resolve(parse, configuration, $"http://127.0.0.1:{FreeLoopbackPort()}").DashboardUrl ?? "off";
-            var forwarded = ForwardedArguments(parse, command, workers, transport.Option, observability.Dashboard);
+            var forwarded = ForwardedArguments(parse, command, workers, parameterShards, transport.Option, observability.Dashboard);
             logger.LogInformation((count, threads) switch
             {
                 (1, 1) => "Starting a coordinator on {Address} and {Workers} worker with {Threads} thread",
@@ -74,13 +84,30 @@ public static class RunCommand
             {
                 logger.LogInformation("Dashboard: {Dashboard}", dashboard);
             }
+            if (slices > 1)
+            {
+                logger.LogInformation(slices == 2 ? "Parameter shards: the coordinator and {Servers} parameter server own a slice each" : "Parameter shards: the coordinator and {Servers} parameter servers own a slice each",
+                    slices - 1);
+            }
 
             var children = new List<ChildProcess>();
             try
             {
+                var invariant = System.Globalization.CultureInfo.InvariantCulture;
                 var coordinator = ChildProcess.Start("coordinator",
-                    ["coordinator", "--listen", address, "--transport", kind, "--min-workers", count.ToString(System.Globalization.CultureInfo.InvariantCulture), "--dashboard", dashboard, .. forwarded]);
+                    ["coordinator", "--listen", address, "--transport", kind, "--min-workers", count.ToString(invariant), "--parameter-shards", slices.ToString(invariant),
+                        "--dashboard", dashboard, .. forwarded]);
                 children.Add(coordinator);
+                for (int i = 1; i < slices; i++)
+                {
+                    string[] serverArgs = ["parameter-server", "--coordinator", address, "--listen", "http://127.0.0.1:0", "--transport", kind, "--name", $"ps-{i}",
+                        "--give-up-after", "60", "--retry-seconds", "0.2"];
+                    if (format is not null)
+                    {
+                        serverArgs = [.. serverArgs, "--log-format", format];
+                    }
+                    children.Add(ChildProcess.Start($"ps-{i}", serverArgs));
+                }
                 for (int i = 1; i <= count; i++)
                 {
                     // The coordinator is a sibling process: if it is not up within a minute, it is not coming.

@@ -19,6 +19,12 @@ internal sealed class Adam(int parameterCount, float beta1, float beta2, float e
     /// <summary>A copy of the first moments m followed by the second moments v.</summary>
     public float[] State => (float[])_moments.Clone();
 
+    public int StateVectors => 2;
+
+    public ReadOnlySpan<float> StateVector(int index) =>
+        index is 0 or 1 ? _moments.AsSpan(index * parameterCount, parameterCount)
+            : throw new ArgumentOutOfRangeException(nameof(index), index, "Adam keeps two state vectors, m and v.");
+
     public void Step(Span<float> parameters, ReadOnlySpan<float> gradient, float learningRate)
     {
         Optimizers.CheckStep(parameterCount, parameters.Length, gradient.Length);

@@ -29,6 +29,15 @@ public interface IOptimizer
     /// </summary>
     float[] State { get; }
 
+    /// <summary>Vectors of state per parameter: 0 for SGD, 1 for momentum (velocity), 2 for Adam (m, then v); <see cref="State"/> holds them one after another.</summary>
+    int StateVectors { get; }
+
+    /// <summary>
+    /// State vector <paramref name="index"/> (0 ≤ index &lt; <see cref="StateVectors"/>) of every
+    /// parameter, read in place (no copy); it changes with the next step.
+    /// </summary>
+    ReadOnlySpan<float> StateVector(int index);
+
     /// <summary>Puts back a <see cref="State"/> and step count; throws <see cref="ArgumentException"/> on a wrong length.</summary>
     void Restore(ReadOnlySpan<float> state, long steps);
 }

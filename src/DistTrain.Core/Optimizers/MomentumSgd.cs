@@ -16,6 +16,11 @@ internal sealed class MomentumSgd(int parameterCount, float momentum) : IOptimiz
     /// <summary>A copy of the velocity v.</summary>
     public float[] State => (float[])_velocity.Clone();
 
+    public int StateVectors => 1;
+
+    public ReadOnlySpan<float> StateVector(int index) =>
+        index == 0 ? _velocity : throw new ArgumentOutOfRangeException(nameof(index), index, "Momentum keeps one state vector, the velocity.");
+
     public void Step(Span<float> parameters, ReadOnlySpan<float> gradient, float learningRate)
     {
         Optimizers.CheckStep(parameterCount, parameters.Length, gradient.Length);

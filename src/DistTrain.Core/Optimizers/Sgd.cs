@@ -11,6 +11,10 @@ internal sealed class Sgd(int parameterCount) : IOptimizer
 
     public float[] State => [];
 
+    public int StateVectors => 0;
+
+    public ReadOnlySpan<float> StateVector(int index) => throw new ArgumentOutOfRangeException(nameof(index), index, "SGD keeps no state.");
+
     public void Step(Span<float> parameters, ReadOnlySpan<float> gradient, float learningRate)
     {
         Optimizers.CheckStep(parameterCount, parameters.Length, gradient.Length);

@@ -8,6 +8,12 @@ public sealed class CoordinatorOptions
     /// <summary>Where workers connect: http:// for plaintext HTTP/2, https:// with a certificate.</summary>
     public string Listen { get; set; } = "http://0.0.0.0:50051";
 
+    /// <summary>
+    /// Slices the parameters and the optimizer state are cut into: 1 keeps them all on the
+    /// coordinator; P &gt; 1 has the coordinator own one and wait for P - 1 parameter servers for the others.
+    /// </summary>
+    public int ParameterShards { get; set; } = 1;
+
     /// <summary>Workers to wait for before the first iteration; also the default shard count.</summary>
     public int MinWorkers { get; set; } = 1;
 

@@ -18,9 +18,11 @@ namespace DistTrain.Training.Distributed;
 /// past the deadline or answers with a bad result. Only this loop touches its state; the Join
 /// streams talk to it through <see cref="WorkerPool.Events"/>; what happens is told to an <see cref="IRunObserver"/>.
 /// </summary>
-public sealed class RemoteShardExecutor(WorkerPool pool, int parameterCount, WirePrecisionKind precision, FaultSettings settings, ILogger logger, IRunObserver? observer = null) : IShardExecutor
+public sealed class RemoteShardExecutor(WorkerPool pool, int parameterCount, WirePrecisionKind precision, FaultSettings settings, ILogger logger,
+    IRunObserver? observer = null, IWeightRoute? route = null) : IShardExecutor
 {
     private readonly IRunObserver watch = observer ?? RunObservers.None;
+    private readonly IWeightRoute weights = route ?? new BroadcastRoute(parameterCount, precision);
     private const int MaxRejectionsBeforeDrop = 3;
     /// <summary>Round trips seen before a shard counts as late: a few iterations' worth.</summary>
     private const int MinimumHistoryForSpeculation = 16;
@@ -29,16 +31,6 @@ public sealed class RemoteShardExecutor(WorkerPool pool, int parameterCount, Wir
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(250);
     private ulong nextTaskId;
     private long callId;
-    private long weightsVersion = -1;
-    private CoordinatorMessage? weightsMessage;
-
-    // fp32 weights are sent straight from the parameter array, which the next step changes. That
-    // is safe: every answer the loop accepts comes after its worker has received the whole
-    // broadcast, so a broadcast the step tears (one still queued or being written to a worker
-    // that was too late) only ever produces answers for a finished call, which are discarded.
-    // bf16 is encoded into two alternating buffers: the buffer of version v is free again once
-    // version v + 1's iteration has completed.
-    private readonly byte[][] weightsBytes = [[], []];
 
     public int Workers => Math.Max(1, live.Count);
 
@@ -61,24 +53,12 @@ public sealed class RemoteShardExecutor(WorkerPool pool, int parameterCount, Wir
     public Task ComputeGradientsAsync(ModelVersion model, BatchView batch, IReadOnlyList<Shard> shards, ShardOutcome[] outcomes, CancellationToken cancellationToken) =>
         RunAsync(TaskKind.Gradient, model, batch, shards, (shard, result) =>
         {
-            var wirePrecision = TensorCodec.FromWire(result.Precision);
-            var bytes = result.Gradient;
-            if (bytes.Length != parameterCount * TensorCodec.BytesPerValue(wirePrecision))
-            {
-                return new(RejectionReason.WrongSize, $"gradient of {bytes.Length} bytes, expected {parameterCount * TensorCodec.BytesPerValue(wirePrecision)}");
-            }
             var outcome = outcomes[shard];
-            if (wirePrecision == WirePrecisionKind.Fp32 && BitConverter.IsLittleEndian)
+            if (weights.AcceptGradient(result, outcome) is { } refused)
             {
-                // Added straight from the received buffer: the outcome holds it until the loop has summed.
-                outcome.Lend(bytes.Memory, () => ReceivedTensor.Release(bytes));
-                result.Gradient = ByteString.Empty;
+                return refused;
             }
-            else
-            {
-                TensorCodec.TryDecode(bytes.Span, wirePrecision, outcome.Buffer);
-            }
-            if (!GradientMath.AllFinite(outcome.Gradient) || !double.IsFinite(result.LossSum))
+            if (!double.IsFinite(result.LossSum))
             {
                 outcome.Release();
                 return new(RejectionReason.NotFinite, "gradient or loss with NaN or infinity");
@@ -90,6 +70,10 @@ public sealed class RemoteShardExecutor(WorkerPool pool, int parameterCount, Wir
     public Task EvaluateAsync(ModelVersion model, BatchView data, IReadOnlyList<Shard> chunks, ShardStatistics[] results, CancellationToken cancellationToken) =>
         RunAsync(TaskKind.Evaluate, model, data, chunks, (chunk, result) =>
         {
+            if (SliceRoute.Refusal(result) is { } refused)
+            {
+                return refused;
+            }
             if (!double.IsFinite(result.LossSum) || result.Correct > result.SampleCount)
             {
                 return new(RejectionReason.NotFinite, "evaluation result with NaN or more correct than samples");
@@ -113,19 +97,7 @@ public sealed class RemoteShardExecutor(WorkerPool pool, int parameterCount, Wir
     private async Task RunAsync(TaskKind kind, ModelVersion model, BatchView batch, IReadOnlyList<Shard> shards,
         Func<int, ShardResult, Rejection?> accept, CancellationToken cancellationToken)
     {
-        if (weightsVersion != model.Version || weightsMessage is null)
-        {
-            weightsVersion = model.Version;
-            weightsMessage = new CoordinatorMessage
-            {
-                Weights = new WeightsBroadcast
-                {
-                    Version = (ulong)model.Version,
-                    Precision = TensorCodec.ToWire(precision),
-                    Parameters = TensorCodec.Broadcast(model.Parameters, precision, ref weightsBytes[model.Version & 1]),
-                },
-            };
-        }
+        weights.Prepare(model);
         var call = ++callId;
         var pending = new Queue<int>(Enumerable.Range(0, shards.Count));
         var done = new bool[shards.Count];
@@ -273,13 +245,7 @@ public sealed class RemoteShardExecutor(WorkerPool pool, int parameterCount, Wir
     private void Send(long call, TaskKind kind, long version, BatchView batch, IReadOnlyList<Shard> shards, int index, WorkerSession worker)
     {
         var shard = shards[index];
-        var weightBytes = 0L;
-        if (worker.BroadcastVersion != version)
-        {
-            worker.Send(weightsMessage!);
-            worker.BroadcastVersion = version;
-            weightBytes = weightsMessage!.Weights.Parameters.Length;
-        }
+        var weightBytes = weights.BeforeTask(worker, version);
         var id = ++nextTaskId;
         worker.Send(new CoordinatorMessage
         {
@@ -387,8 +353,6 @@ public sealed class RemoteShardExecutor(WorkerPool pool, int parameterCount, Wir
 
     private readonly record struct InFlight(int Shard, WorkerSession Worker, DateTime SentUtc, long Call, ShardWork Work);
 
-    /// <summary>Why a result is refused: the kind for the observers, the words for the log.</summary>
-    private readonly record struct Rejection(RejectionReason Reason, string Problem);
 
     /// <summary>Gives a received result's pooled gradient bytes back (a no-op when they were lent to an outcome).</summary>
     private readonly struct ReceivedGradient(ShardResult? result) : IDisposable

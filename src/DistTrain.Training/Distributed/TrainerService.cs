@@ -12,7 +12,8 @@ namespace DistTrain.Training.Distributed;
 /// The coordinator's side of Trainer.Join: one long-lived stream per worker. The first message
 /// registers the worker; after that the stream carries weights and tasks down and results up.
 /// </summary>
-public sealed class TrainerService(WorkerPool pool, NetworkSpec network, WirePrecisionKind precision, TimeSpan heartbeatInterval, ILogger logger)
+/// <param name="slicePulls">Parameter shards: only workers that pull weight slices from their owners can join.</param>
+public sealed class TrainerService(WorkerPool pool, NetworkSpec network, WirePrecisionKind precision, TimeSpan heartbeatInterval, ILogger logger, bool slicePulls = false)
 {
     public const uint ProtocolVersion = 1;
 
@@ -50,6 +51,11 @@ public sealed class TrainerService(WorkerPool pool, NetworkSpec network, WirePre
         {
             throw new RpcException(new Status(StatusCode.FailedPrecondition,
                 $"worker speaks protocol {join.ProtocolVersion}, this coordinator speaks {ProtocolVersion}: run the same DistTrain version on both"));
+        }
+        if (slicePulls && !join.PullsWeightSlices)
+        {
+            throw new RpcException(new Status(StatusCode.FailedPrecondition,
+                "this coordinator trains with parameter shards and the worker cannot pull weight slices: run the same DistTrain version on both"));
         }
         var session = pool.Register(join.WorkerName, context.Peer);
         if (session is null)

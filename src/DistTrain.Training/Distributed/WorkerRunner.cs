@@ -5,6 +5,7 @@ using Grpc.Core;
 using DistTrain.Training.Protocol.V1;
 using DistTrain.Training.Configuration;
 using DistTrain.Training.Observability;
+using DistTrain.Training.ParameterShards;
 using DistTrain.Training.Protocol;
 using Microsoft.Extensions.Logging;
 
@@ -12,8 +13,10 @@ namespace DistTrain.Training.Distributed;
 
 /// <summary>
 /// A worker: holds no dataset. It joins the coordinator, keeps the latest broadcast weights, and
-/// answers each shard task with the shard's gradient sum, loss sum and correct count. It retries
-/// until the coordinator answers (containers start in any order) and exits when told the run is over.
+/// answers each shard task with the shard's gradient sum, loss sum and correct count. With
+/// parameter shards it pulls the weights from the slices' owners instead and pushes the gradient
+/// to them. It retries until the coordinator answers (containers start in any order) and exits
+/// when told the run is over.
 /// </summary>
 public sealed class WorkerRunner(WorkerOptions options, IGrpcTransport transport, GrpcClientOptions channelOptions, ILogger logger, WorkerMetrics? metrics = null)
 {
@@ -40,7 +43,8 @@ public sealed class WorkerRunner(WorkerOptions options, IGrpcTransport transport
                 // The call outlives `stopping` by a moment so a stopping worker can still say Leave.
                 using var callLifetime = new CancellationTokenSource();
                 using var call = channel.CallInvoker.AsyncDuplexStreamingCall(TrainerMethods.Join, null, new CallOptions(cancellationToken: callLifetime.Token));
-                var session = new WorkerSessionLoop(call, callLifetime, options, logger, metrics);
+                var session = new WorkerSessionLoop(call, callLifetime, options, logger, metrics,
+                    address => transport.CreateChannel(address, channelOptions), channel.CallInvoker);
                 session.Joined += () =>
                 {
                     waiting = null;
@@ -116,7 +120,10 @@ public sealed class WorkerRunner(WorkerOptions options, IGrpcTransport transport
     private static string Reason(Exception e) => e is RpcException rpc ? rpc.Status.Detail : e.Message;
 
     /// <summary>One connection's life: join, then weights and tasks until the stream ends.</summary>
-    private sealed class WorkerSessionLoop(AsyncDuplexStreamingCall<WorkerMessage, CoordinatorMessage> call, CancellationTokenSource callLifetime, WorkerOptions options, ILogger logger, WorkerMetrics? metrics)
+    /// <param name="connect">Opens a channel to a slice owner (parameter shards).</param>
+    /// <param name="coordinator">The coordinator's call invoker, which also serves slice 0.</param>
+    private sealed class WorkerSessionLoop(AsyncDuplexStreamingCall<WorkerMessage, CoordinatorMessage> call, CancellationTokenSource callLifetime, WorkerOptions options, ILogger logger, WorkerMetrics? metrics,
+        Func<string, ClientChannel> connect, CallInvoker coordinator)
     {
         private readonly SemaphoreSlim writeLock = new(1, 1);
         private ReceivedWeights weights = new(0);
@@ -124,6 +131,8 @@ public sealed class WorkerRunner(WorkerOptions options, IGrpcTransport transport
         private Network? network;
         private OutgoingGradient gradient = new(0);
         private WirePrecisionKind precision;
+        private ParameterOwners? owners;
+        private int parameterCount;
         private readonly TestFault? fault = TestFault.FromEnvironment();
 
         /// <summary>Raised when the coordinator accepted the join.</summary>
@@ -134,7 +143,10 @@ public sealed class WorkerRunner(WorkerOptions options, IGrpcTransport transport
         {
             await SendAsync(new WorkerMessage
             {
-                Join = new JoinRequest { WorkerName = options.Name, ProtocolVersion = TrainerService.ProtocolVersion, Threads = (uint)Math.Max(1, options.Threads) },
+                Join = new JoinRequest
+                {
+                    WorkerName = options.Name, ProtocolVersion = TrainerService.ProtocolVersion, Threads = (uint)Math.Max(1, options.Threads), PullsWeightSlices = true,
+                },
             }, stopping);
             // Stopping (SIGTERM), even before the coordinator has answered: say Leave and let the
             // coordinator end the stream; the call is cut after a grace period.
@@ -150,6 +162,7 @@ public sealed class WorkerRunner(WorkerOptions options, IGrpcTransport transport
             Joined?.Invoke();
             precision = TensorCodec.FromWire(accepted.WirePrecision);
             var layout = new ParameterLayout(spec);
+            parameterCount = layout.Count;
             weights = new ReceivedWeights(layout.Count);
             gradient = new OutgoingGradient(layout.Count);
             logger.LogInformation("Joined coordinator {Coordinator} as {WorkerId}: network {Layers}, wire {Precision}",
@@ -177,6 +190,17 @@ public sealed class WorkerRunner(WorkerOptions options, IGrpcTransport transport
                             }
                             version = (long)message.Weights.Version;
                             break;
+                        case CoordinatorMessage.KindOneofCase.Slices:
+                            if (owners is not null)
+                            {
+                                await owners.DisposeAsync();
+                            }
+                            owners = new ParameterOwners(message.Slices.Slices, parameterCount, coordinator, connect);
+                            logger.LogInformation("Parameter shards: pulling weights from and pushing gradients to {Owners}", owners.Describe());
+                            break;
+                        case CoordinatorMessage.KindOneofCase.Task when !stopping.IsCancellationRequested && owners is not null:
+                            await SendAsync(new WorkerMessage { Result = await ComputeWithOwnersAsync(spec, message.Task, owners, callLifetime.Token) }, callLifetime.Token);
+                            break;
                         case CoordinatorMessage.KindOneofCase.Task when !stopping.IsCancellationRequested:
                             await SendAsync(new WorkerMessage { Result = Compute(spec, message.Task) }, callLifetime.Token);
                             break;
@@ -197,16 +221,81 @@ public sealed class WorkerRunner(WorkerOptions options, IGrpcTransport transport
             {
                 await heartbeatStop.CancelAsync();
                 await heartbeats;
+                if (owners is not null)
+                {
+                    await owners.DisposeAsync();
+                }
             }
         }
 
         private ShardResult Compute(NetworkSpec spec, ShardTask task)
         {
-            var count = (int)task.SampleCount;
             if ((long)task.Version != version)
             {
                 throw new RpcException(new Status(StatusCode.FailedPrecondition, $"task for weight version {task.Version} but this worker holds {version}"));
             }
+            var result = Compute(spec, task, weights.Values);
+            if (task.Kind != TaskKind.Evaluate)
+            {
+                // Reused for every result: SendAsync returns only after the message is written.
+                result.Gradient = gradient.Encode(precision);
+            }
+            fault?.Corrupt(result);
+            return result;
+        }
+
+        /// <summary>
+        /// A task with parameter shards: the weights of its version come from the slices' owners;
+        /// a gradient goes back to them (the next version is asked for first, so its blocks flow in
+        /// while the push still flows out), and the result says whether every owner holds it.
+        /// </summary>
+        private async Task<ShardResult> ComputeWithOwnersAsync(NetworkSpec spec, ShardTask task, ParameterOwners from, CancellationToken cancellationToken)
+        {
+            var taskVersion = (long)task.Version;
+            float[] pulled;
+            try
+            {
+                pulled = await from.WeightsAsync(taskVersion, cancellationToken);
+            }
+            catch (SliceUnavailableException e)
+            {
+                return Unanswered(task, e.Problem, e.Message);
+            }
+            var result = Compute(spec, task, pulled);
+            if (task.Kind != TaskKind.Evaluate)
+            {
+                try
+                {
+                    await from.PullAheadAsync(taskVersion + 1, cancellationToken);
+                }
+                catch (SliceUnavailableException e)
+                {
+                    logger.LogDebug("Could not ask for weight version {Version} ahead: {Reason}", taskVersion + 1, e.Message);
+                }
+                var (problem, detail) = await from.PushAsync(taskVersion, (int)task.ShardIndex, gradient.Encode(precision).Memory, precision, cancellationToken);
+                result.PushProblem = problem;
+                result.PushDetail = detail;
+            }
+            fault?.Corrupt(result);
+            return result;
+        }
+
+        /// <summary>The answer to a task whose weights could not be had: the coordinator recomputes it elsewhere or, for an old task, drops it.</summary>
+        private static ShardResult Unanswered(ShardTask task, PushProblem problem, string detail) => new()
+        {
+            TaskId = task.TaskId,
+            Version = task.Version,
+            ShardIndex = task.ShardIndex,
+            SampleCount = task.SampleCount,
+            LossSum = double.NaN,
+            PushProblem = problem == PushProblem.None ? PushProblem.Unreachable : problem,
+            PushDetail = detail,
+        };
+
+        /// <summary>Forward (and backward for a gradient task, into <see cref="gradient"/>) with <paramref name="parameters"/>.</summary>
+        private ShardResult Compute(NetworkSpec spec, ShardTask task, ReadOnlySpan<float> parameters)
+        {
+            var count = (int)task.SampleCount;
             if (count < 1 || task.Pixels.Length != count * spec.InputSize || task.Labels.Length != count)
             {
                 throw new RpcException(new Status(StatusCode.InvalidArgument, $"task {task.TaskId}: {task.Pixels.Length} pixel bytes and {task.Labels.Length} labels for {count} samples"));
@@ -228,19 +317,16 @@ public sealed class WorkerRunner(WorkerOptions options, IGrpcTransport transport
             ShardStatistics stats;
             if (task.Kind == TaskKind.Evaluate)
             {
-                stats = network.Evaluate(weights.Values, task.Pixels.Span, task.Labels.Span, count);
+                stats = network.Evaluate(parameters, task.Pixels.Span, task.Labels.Span, count);
             }
             else
             {
-                stats = network.ComputeGradient(weights.Values, task.Pixels.Span, task.Labels.Span, count, gradient.Values);
+                stats = network.ComputeGradient(parameters, task.Pixels.Span, task.Labels.Span, count, gradient.Values);
                 fault?.Corrupt(gradient.Values);
-                // Reused for every result: SendAsync returns only after the message is written.
-                result.Gradient = gradient.Encode(precision);
             }
             result.LossSum = stats.LossSum;
             result.Correct = (uint)stats.Correct;
             result.ComputeMicros = (ulong)(clock.Elapsed.TotalMilliseconds * 1000);
-            fault?.Corrupt(result);
             metrics?.ShardComputed(task.Kind == TaskKind.Evaluate ? ShardWork.Evaluation : ShardWork.Gradient, count, clock.Elapsed);
             return result;
         }

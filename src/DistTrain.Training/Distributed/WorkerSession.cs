@@ -24,6 +24,9 @@ public sealed class WorkerSession(string id, string name, string peer)
     /// <summary>The weight version last broadcast to this worker; -1 before the first.</summary>
     public long BroadcastVersion { get; set; } = -1;
 
+    /// <summary>Parameter shards: whether the worker has been told where the slices live.</summary>
+    public bool KnowsSlices { get; set; }
+
     public int Outstanding { get; set; }
 
     public int Rejections { get; set; }

@@ -44,8 +44,10 @@ public sealed class ShardOutcome(int parameterCount)
 {
     private ReadOnlyMemory<byte> _lent;
     private Action? _release;
+    private float[]? _buffer;
 
-    public float[] Buffer { get; } = new float[parameterCount];
+    /// <summary>Allocated on first use: with parameter shards the gradients never come to the coordinator.</summary>
+    public float[] Buffer => _buffer ??= new float[parameterCount];
 
     public ReadOnlySpan<float> Gradient => _release is null ? Buffer : MemoryMarshal.Cast<byte, float>(_lent.Span);
 
@@ -54,9 +56,9 @@ public sealed class ShardOutcome(int parameterCount)
     /// <summary>Uses <paramref name="littleEndianFloats"/> as the gradient; <paramref name="release"/> runs once it is no longer read.</summary>
     public void Lend(ReadOnlyMemory<byte> littleEndianFloats, Action release)
     {
-        if (!BitConverter.IsLittleEndian || littleEndianFloats.Length != Buffer.Length * sizeof(float))
+        if (!BitConverter.IsLittleEndian || littleEndianFloats.Length != parameterCount * sizeof(float))
         {
-            throw new ArgumentException($"a lent gradient must be {Buffer.Length} little-endian floats", nameof(littleEndianFloats));
+            throw new ArgumentException($"a lent gradient must be {parameterCount} little-endian floats", nameof(littleEndianFloats));
         }
         Release();
         _lent = littleEndianFloats;

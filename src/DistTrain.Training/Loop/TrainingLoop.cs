@@ -25,21 +25,45 @@ public sealed class TrainingLoop(TrainingConfiguration config, Dataset data, ISh
     /// <summary>Told of every iteration, epoch and checkpoint (metrics, dashboard, timeline, straggler report).</summary>
     public IRunObserver Observer { get; init; } = RunObservers.None;
 
+    /// <summary>Where the weights and the optimizer state live and the step runs: this process unless parameter shards say otherwise.</summary>
+    public IParameterStore Parameters { get; init; } = new LocalParameterStore();
+
+    /// <summary>Longest wait for the state of a stopping run to be brought in for its checkpoint.</summary>
+    private static readonly TimeSpan StopCheckpointGrace = TimeSpan.FromSeconds(5);
+
+    /// <summary>Where the last checkpoint written (or resumed from) stands.</summary>
+    private (long Version, int Epoch, int Iteration)? lastCheckpoint;
+
     public static int MaxShardSamples(TrainingConfiguration config) =>
         Math.Max((config.BatchSize + config.Shards - 1) / config.Shards, EvaluationChunk);
 
     public async Task<RunResult> RunAsync(CancellationToken stopping)
     {
+        var outputs = new RunOutputs(config.OutputDirectory);
+        try
+        {
+            return await TrainAsync(outputs, stopping);
+        }
+        catch (StateLostException e)
+        {
+            throw new StateLostException(lastCheckpoint is { } at
+                ? $"{e.Message}. The checkpoint {outputs.CheckpointPath} holds all of the state at weight version {at.Version} (epoch {at.Epoch}, batch {at.Iteration}): continue from it with --resume"
+                : $"{e.Message}. No checkpoint was written yet: start the run again");
+        }
+    }
+
+    private async Task<RunResult> TrainAsync(RunOutputs outputs, CancellationToken stopping)
+    {
         config.CheckAgainst(data);
         var layout = new ParameterLayout(config.Network);
         var state = new TrainingState(new float[layout.Count],
             Optimizers.Create(config.Optimizer, layout.Count, config.Momentum));
-        var outputs = new RunOutputs(config.OutputDirectory);
         var fingerprint = config.Fingerprint();
 
         if (config.Resume)
         {
             CheckpointFile.Read(outputs.CheckpointPath, fingerprint, state);
+            lastCheckpoint = (state.Version, state.Epoch, state.Iteration);
             logger.LogInformation("Resumed from {Checkpoint}: epoch {Epoch}, iteration {Iteration}, weight version {Version}",
                 outputs.CheckpointPath, state.Epoch, state.Iteration, state.Version);
         }
@@ -59,9 +83,18 @@ public sealed class TrainingLoop(TrainingConfiguration config, Dataset data, ISh
         var update = new ParameterUpdate(config, layout, state.Optimizer, (long)perEpoch * config.Epochs);
         logger.LogInformation("Training {Epochs} epochs of {Iterations} iterations, {Shards} shards each; optimizer step on {Threads} threads",
             config.Epochs, perEpoch, config.Shards, update.Threads);
+        var store = Parameters;
+        await store.OpenAsync(state, update, stopping);
+        if (store.HoldsStateElsewhere && lastCheckpoint is null)
+        {
+            // Part of the state can now be lost with another process: from here on a checkpoint always exists.
+            await WriteCheckpointAsync(outputs, fingerprint, state, stopping);
+        }
+        // Executors also stop when the store fails (a slice's owner is lost), without that being a requested stop.
+        using var failedOrStopping = store.Failed.CanBeCanceled ? CancellationTokenSource.CreateLinkedTokenSource(stopping, store.Failed) : null;
+        var working = failedOrStopping?.Token ?? stopping;
         var shards = ShardPlan.Cut(config.BatchSize, config.Shards);
         var outcomes = Enumerable.Range(0, shards.Length).Select(_ => new ShardOutcome(layout.Count)).ToArray();
-        var gradient = new float[layout.Count];
         var pixels = new byte[config.BatchSize * data.Train.PixelsPerImage];
         var labels = new byte[config.BatchSize];
         var batch = new BatchView(pixels, labels, data.Train.PixelsPerImage);
@@ -89,7 +122,7 @@ public sealed class TrainingLoop(TrainingConfiguration config, Dataset data, ISh
                 var shardsStarted = DateTime.UtcNow;
                 try
                 {
-                    await executor.ComputeGradientsAsync(new ModelVersion(state.Version, state.Parameters), batch, shards, outcomes, stopping);
+                    await executor.ComputeGradientsAsync(store.Model(state), batch, shards, outcomes, working);
                 }
                 catch (OperationCanceledException) when (stopping.IsCancellationRequested)
                 {
@@ -97,10 +130,15 @@ public sealed class TrainingLoop(TrainingConfiguration config, Dataset data, ISh
                     stopped = true;
                     break;
                 }
+                catch (OperationCanceledException) when (store.Failed.IsCancellationRequested)
+                {
+                    store.ThrowIfFailed();
+                    throw;
+                }
 
                 var shardsDone = DateTime.UtcNow;
                 var globalIteration = (long)(state.Epoch - 1) * perEpoch + state.Iteration;
-                update.Apply(state.Parameters, outcomes, gradient, globalIteration);
+                await store.StepAsync(state, outcomes, globalIteration, stopping);
                 foreach (var outcome in outcomes)
                 {
                     outcome.Release();
@@ -126,7 +164,8 @@ public sealed class TrainingLoop(TrainingConfiguration config, Dataset data, ISh
                 }
                 if (state.Version % config.CheckpointEvery == 0 && state.Iteration < perEpoch)
                 {
-                    WriteCheckpoint(outputs, fingerprint, state);
+                    // Not cut short by a stop: a stop writes a checkpoint of its own right after.
+                    await WriteCheckpointAsync(outputs, fingerprint, state, CancellationToken.None);
                 }
             }
             if (stopped)
@@ -138,12 +177,17 @@ public sealed class TrainingLoop(TrainingConfiguration config, Dataset data, ISh
             var evaluationStarted = DateTime.UtcNow;
             try
             {
-                metrics = await EvaluateEpochAsync(state, stopping);
+                metrics = await EvaluateEpochAsync(state, store, working);
             }
             catch (OperationCanceledException) when (stopping.IsCancellationRequested)
             {
                 stopped = true;
                 break;
+            }
+            catch (OperationCanceledException) when (store.Failed.IsCancellationRequested)
+            {
+                store.ThrowIfFailed();
+                throw;
             }
             state.History.Add(metrics);
             logger.LogInformation(
@@ -155,18 +199,29 @@ public sealed class TrainingLoop(TrainingConfiguration config, Dataset data, ISh
             Observer.EpochDone(new EpochDone(metrics, config.Epochs, evaluationStarted, DateTime.UtcNow));
             state.StartEpoch(state.Epoch + 1);
             outputs.WriteEpochFiles(state.History, config.Describe());
-            WriteCheckpoint(outputs, fingerprint, state);
+            await WriteCheckpointAsync(outputs, fingerprint, state, CancellationToken.None);
         }
 
         if (stopped)
         {
-            WriteCheckpoint(outputs, fingerprint, state);
-            logger.LogWarning("Stopped at epoch {Epoch}, iteration {Iteration}; checkpoint written to {Checkpoint}; continue with --resume",
-                state.Epoch, state.Iteration, outputs.CheckpointPath);
+            // The stop has already cancelled `stopping`; bringing in the state still gets a moment.
+            using var grace = new CancellationTokenSource(StopCheckpointGrace);
+            try
+            {
+                await WriteCheckpointAsync(outputs, fingerprint, state, grace.Token);
+                logger.LogWarning("Stopped at epoch {Epoch}, iteration {Iteration}; checkpoint written to {Checkpoint}; continue with --resume",
+                    state.Epoch, state.Iteration, outputs.CheckpointPath);
+            }
+            catch (OperationCanceledException) when (grace.IsCancellationRequested)
+            {
+                logger.LogWarning("Stopped at epoch {Epoch}, iteration {Iteration}; the state did not come in within {Seconds:0} s, so {Checkpoint} stays at weight version {Version}; continue from it with --resume",
+                    state.Epoch, state.Iteration, StopCheckpointGrace.TotalSeconds, outputs.CheckpointPath, lastCheckpoint?.Version);
+            }
             Observer.RunEnded(completed: false);
             return new RunResult(Completed: false, null, outputs.Directory);
         }
 
+        await store.SyncAsync(state, stopping);
         var last = state.History[^1];
         var trainedSamples = (double)perEpoch * config.BatchSize * config.Epochs;
         var runSeconds = state.History.Sum(m => m.Seconds);
@@ -181,12 +236,12 @@ public sealed class TrainingLoop(TrainingConfiguration config, Dataset data, ISh
         return new RunResult(Completed: true, summary, outputs.Directory);
     }
 
-    private async Task<EpochMetrics> EvaluateEpochAsync(TrainingState state, CancellationToken stopping)
+    private async Task<EpochMetrics> EvaluateEpochAsync(TrainingState state, IParameterStore store, CancellationToken stopping)
     {
         var test = data.Test;
         var chunks = ShardPlan.Cut(test.Count, (test.Count + EvaluationChunk - 1) / EvaluationChunk);
         var results = new ShardStatistics[chunks.Length];
-        await executor.EvaluateAsync(new ModelVersion(state.Version, state.Parameters),
+        await executor.EvaluateAsync(store.Model(state),
             new BatchView(test.Pixels, test.Labels, test.PixelsPerImage), chunks, results, stopping);
         double lossSum = 0;
         long correct = 0;
@@ -201,10 +256,12 @@ public sealed class TrainingLoop(TrainingConfiguration config, Dataset data, ISh
             lossSum / test.Count, (double)correct / test.Count, seconds, state.EpochSamples / seconds);
     }
 
-    private void WriteCheckpoint(RunOutputs outputs, string fingerprint, TrainingState state)
+    private async Task WriteCheckpointAsync(RunOutputs outputs, string fingerprint, TrainingState state, CancellationToken cancellationToken)
     {
         var started = DateTime.UtcNow;
+        await Parameters.SyncAsync(state, cancellationToken);
         CheckpointFile.Write(outputs.CheckpointPath, fingerprint, state);
+        lastCheckpoint = (state.Version, state.Epoch, state.Iteration);
         var done = DateTime.UtcNow;
         logger.LogDebug("Checkpoint at version {Version} written in {Milliseconds:0.0} ms", state.Version, (done - started).TotalMilliseconds);
         Observer.CheckpointWritten(new CheckpointWrite(state.Version, started, done));

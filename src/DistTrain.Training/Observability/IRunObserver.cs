@@ -38,6 +38,16 @@ public interface IRunObserver
     {
     }
 
+    /// <summary>A parameter server registered (parameter shards: it owns a slice once the run starts).</summary>
+    void ParameterServerJoined(string server, DateTime at)
+    {
+    }
+
+    /// <summary>A parameter server went away; one that owned a slice ends the run.</summary>
+    void ParameterServerLeft(string server, string reason, DateTime at)
+    {
+    }
+
     /// <summary>The shards of one call have all gone out (weights first to each worker that lacked them).</summary>
     void ShardsDispatched(in ShardsDispatched dispatch)
     {

@@ -29,6 +29,9 @@ public enum RejectionReason
     WrongShard,
     WrongSize,
     NotFinite,
+
+    /// <summary>Parameter shards: the worker could not reach a slice's owner.</summary>
+    OwnerUnreachable,
 }
 
 /// <summary>Whether a task asks for a gradient (training) or for the loss only (evaluation).</summary>

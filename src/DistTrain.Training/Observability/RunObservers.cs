@@ -63,6 +63,22 @@ public sealed class RunObservers(IReadOnlyList<IRunObserver> observers) : IRunOb
         }
     }
 
+    public void ParameterServerJoined(string server, DateTime at)
+    {
+        foreach (var o in observers)
+        {
+            o.ParameterServerJoined(server, at);
+        }
+    }
+
+    public void ParameterServerLeft(string server, string reason, DateTime at)
+    {
+        foreach (var o in observers)
+        {
+            o.ParameterServerLeft(server, reason, at);
+        }
+    }
+
     public void ShardsDispatched(in ShardsDispatched dispatch)
     {
         foreach (var o in observers)

@@ -29,6 +29,8 @@ public sealed class TrainingMetrics : IRunObserver
     private readonly Counter<long> shardsSpeculated;
     private readonly Counter<long> workerJoins;
     private readonly Counter<long> workerLosses;
+    private readonly Counter<long> parameterServerJoins;
+    private readonly Counter<long> parameterServerLosses;
     private readonly Counter<long> checkpoints;
     private readonly Histogram<double> checkpointSeconds;
     private readonly Counter<long> sentBytes;
@@ -58,6 +60,8 @@ public sealed class TrainingMetrics : IRunObserver
         shardsSpeculated = meter.CreateCounter<long>("disttrain_shards_speculated_total", description: "Late shards also given to an idle worker");
         workerJoins = meter.CreateCounter<long>("disttrain_worker_joins_total", description: "Workers that joined");
         workerLosses = meter.CreateCounter<long>("disttrain_worker_losses_total", description: "Workers that left or were dropped");
+        parameterServerJoins = meter.CreateCounter<long>("disttrain_parameter_server_joins_total", description: "Parameter servers that joined (parameter shards)");
+        parameterServerLosses = meter.CreateCounter<long>("disttrain_parameter_server_losses_total", description: "Parameter servers that left or were lost");
         checkpoints = meter.CreateCounter<long>("disttrain_checkpoints_total", description: "Checkpoints written");
         checkpointSeconds = meter.CreateHistogram("disttrain_checkpoint_write_seconds", "s", "Time to write a checkpoint",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = CheckpointSecondsBuckets });
@@ -129,6 +133,10 @@ public sealed class TrainingMetrics : IRunObserver
         }
     }
 
+    public void ParameterServerJoined(string server, DateTime at) => parameterServerJoins.Add(1);
+
+    public void ParameterServerLeft(string server, string reason, DateTime at) => parameterServerLosses.Add(1);
+
     public void ShardSent(in ShardSent sent)
     {
         if (sent.WeightBytes > 0)
@@ -161,6 +169,7 @@ public sealed class TrainingMetrics : IRunObserver
         RejectionReason.StaleVersion => "stale_version",
         RejectionReason.WrongShard => "wrong_shard",
         RejectionReason.WrongSize => "wrong_size",
+        RejectionReason.OwnerUnreachable => "owner_unreachable",
         _ => "not_finite",
     };
 }

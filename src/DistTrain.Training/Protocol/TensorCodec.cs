@@ -31,6 +31,15 @@ public static class TensorCodec
     }
 
     /// <summary>
+    /// <paramref name="values"/> as little-endian float32 bytes: the array itself on a little-endian
+    /// host (it must not change until the message has been written), a copy otherwise.
+    /// </summary>
+    public static ByteString Fp32Bytes(float[] values) =>
+        BitConverter.IsLittleEndian
+            ? UnsafeByteOperations.UnsafeWrap(new FloatArrayBytes(values, 0, values.Length).Memory)
+            : ByteString.CopyFrom(WeightsHash.LittleEndianBytes(values));
+
+    /// <summary>
     /// Encodes into <paramref name="buffer"/> (grown when too small) and wraps it without a copy;
     /// the caller must not reuse the buffer until the message has been written.
     /// </summary>

@@ -31,6 +31,21 @@ internal static class TensorMessageReaders
             ? new WorkerMessage { Result = result }
             : WorkerMessage.Parser.ParseFrom(payload);
 
+    public static ExchangeRequest ReadExchangeRequest(ReadOnlySequence<byte> payload, IPayloadRetention? retention) =>
+        TryReadOnly(payload, ExchangeRequest.GradientFieldNumber, out var inner) && TryReadGradientBlock(inner, retention) is { } block
+            ? new ExchangeRequest { Gradient = block }
+            : ExchangeRequest.Parser.ParseFrom(payload);
+
+    public static ExchangeReply ReadExchangeReply(ReadOnlySequence<byte> payload, IPayloadRetention? retention) =>
+        TryReadOnly(payload, ExchangeReply.WeightsFieldNumber, out var inner) && TryReadWeightBlock(inner, retention) is { } block
+            ? new ExchangeReply { Weights = block }
+            : ExchangeReply.Parser.ParseFrom(payload);
+
+    public static OwnerReport ReadOwnerReport(ReadOnlySequence<byte> payload, IPayloadRetention? retention) =>
+        TryReadOnly(payload, OwnerReport.StateFieldNumber, out var inner) && TryReadSliceState(inner, retention) is { } state
+            ? new OwnerReport { State = state }
+            : OwnerReport.Parser.ParseFrom(payload);
+
     /// <summary>True when the payload is exactly one length-delimited field <paramref name="field"/>.</summary>
     private static bool TryReadOnly(ReadOnlySequence<byte> payload, int field, out ReadOnlySequence<byte> inner)
     {
@@ -81,6 +96,64 @@ internal static class TensorMessageReaders
             return null;
         }
         message.Gradient = ReceivedTensor.Take(gradient, retention);
+        return message;
+    }
+
+    private static GradientBlock? TryReadGradientBlock(ReadOnlySequence<byte> payload, IPayloadRetention? retention)
+    {
+        var message = new GradientBlock();
+        if (!TryReadFields(payload, message, lastField: 5, GradientBlock.ValuesFieldNumber, fixed64Field: 0, static (m, field, value) =>
+        {
+            switch (field)
+            {
+                case GradientBlock.VersionFieldNumber: m.Version = value; break;
+                case GradientBlock.ShardFieldNumber: m.Shard = (uint)value; break;
+                case GradientBlock.OffsetFieldNumber: m.Offset = (uint)value; break;
+                case GradientBlock.PrecisionFieldNumber: m.Precision = (WirePrecision)(int)value; break;
+            }
+        }, out var values))
+        {
+            return null;
+        }
+        message.Values = ReceivedTensor.Take(values, retention);
+        return message;
+    }
+
+    private static WeightBlock? TryReadWeightBlock(ReadOnlySequence<byte> payload, IPayloadRetention? retention)
+    {
+        var message = new WeightBlock();
+        if (!TryReadFields(payload, message, lastField: 4, WeightBlock.ValuesFieldNumber, fixed64Field: 0, static (m, field, value) =>
+        {
+            switch (field)
+            {
+                case WeightBlock.VersionFieldNumber: m.Version = value; break;
+                case WeightBlock.OffsetFieldNumber: m.Offset = (uint)value; break;
+                case WeightBlock.PrecisionFieldNumber: m.Precision = (WirePrecision)(int)value; break;
+            }
+        }, out var values))
+        {
+            return null;
+        }
+        message.Values = ReceivedTensor.Take(values, retention);
+        return message;
+    }
+
+    /// <summary>A state without a problem (the string field makes protobuf's parser read the rest).</summary>
+    private static SliceState? TryReadSliceState(ReadOnlySequence<byte> payload, IPayloadRetention? retention)
+    {
+        var message = new SliceState();
+        if (!TryReadFields(payload, message, lastField: 4, SliceState.ValuesFieldNumber, fixed64Field: 0, static (m, field, value) =>
+        {
+            switch (field)
+            {
+                case SliceState.VersionFieldNumber: m.Version = value; break;
+                case SliceState.OptimizerStepsFieldNumber: m.OptimizerSteps = value; break;
+            }
+        }, out var values))
+        {
+            return null;
+        }
+        message.Values = ReceivedTensor.Take(values, retention);
         return message;
     }
 

@@ -60,6 +60,20 @@ internal readonly struct TensorMessageWriter
         context.Complete();
     }
 
+    /// <summary>Serializes a message of the training protocol: tensor messages by <see cref="WriteTo"/>, any other as protobuf would.</summary>
+    public static void Serialize<T>(T message, SerializationContext context)
+        where T : IMessage<T>, IBufferMessage
+    {
+        if (TrySplit(message, out var split))
+        {
+            split.WriteTo(context);
+            return;
+        }
+        context.SetPayloadLength(message.CalculateSize());
+        message.WriteTo(context.GetBufferWriter());
+        context.Complete();
+    }
+
     public static bool TrySplit(IMessage message, out TensorMessageWriter split)
     {
         split = message switch
@@ -68,6 +82,10 @@ internal readonly struct TensorMessageWriter
             WorkerMessage { Result: { } r } when Large(r.Gradient) => new(Without(r), WorkerMessage.ResultFieldNumber, ShardResult.GradientFieldNumber, r.Gradient.Memory),
             WeightsBroadcast w when Large(w.Parameters) => new(Without(w), 0, WeightsBroadcast.ParametersFieldNumber, w.Parameters.Memory),
             ShardResult r when Large(r.Gradient) => new(Without(r), 0, ShardResult.GradientFieldNumber, r.Gradient.Memory),
+            ExchangeRequest { Gradient: { } g } when Large(g.Values) => new(Without(g), ExchangeRequest.GradientFieldNumber, GradientBlock.ValuesFieldNumber, g.Values.Memory),
+            ExchangeReply { Weights: { } w } when Large(w.Values) => new(Without(w), ExchangeReply.WeightsFieldNumber, WeightBlock.ValuesFieldNumber, w.Values.Memory),
+            OwnerOrder { Assignment: { } a } when Large(a.Values) => new(Without(a), OwnerOrder.AssignmentFieldNumber, SliceAssignment.ValuesFieldNumber, a.Values.Memory),
+            OwnerReport { State: { } st } when Large(st.Values) => new(Without(st), OwnerReport.StateFieldNumber, SliceState.ValuesFieldNumber, st.Values.Memory),
             _ => default,
         };
         return split._rest is not null;
@@ -101,6 +119,26 @@ internal readonly struct TensorMessageWriter
     {
         var rest = r.Clone();
         rest.Gradient = ByteString.Empty;
+        return rest;
+    }
+
+    private static GradientBlock Without(GradientBlock g) =>
+        new() { Version = g.Version, Shard = g.Shard, Offset = g.Offset, Precision = g.Precision };
+
+    private static WeightBlock Without(WeightBlock w) =>
+        new() { Version = w.Version, Offset = w.Offset, Precision = w.Precision };
+
+    private static SliceAssignment Without(SliceAssignment a)
+    {
+        var rest = a.Clone();
+        rest.Values = ByteString.Empty;
+        return rest;
+    }
+
+    private static SliceState Without(SliceState s)
+    {
+        var rest = s.Clone();
+        rest.Values = ByteString.Empty;
         return rest;
     }
 

@@ -32,15 +32,5 @@ public static class TrainerMethods
         ServerServiceDefinition.CreateBuilder().AddMethod(Join, join).Build();
 
     private static void Serialize<T>(T message, SerializationContext context)
-        where T : IMessage<T>, IBufferMessage
-    {
-        if (TensorMessageWriter.TrySplit(message, out var split))
-        {
-            split.WriteTo(context);
-            return;
-        }
-        context.SetPayloadLength(message.CalculateSize());
-        message.WriteTo(context.GetBufferWriter());
-        context.Complete();
-    }
+        where T : IMessage<T>, IBufferMessage => TensorMessageWriter.Serialize(message, context);
 }

@@ -71,7 +71,7 @@ internal sealed partial class ClientCall : IDisposable
         }
         if (options.Headers is { } metadata)
         {
-            MetadataFields.AppendTo(_headers, metadata);
+            HeaderMetadata.AppendTo(_headers, metadata);
         }
     }
 
@@ -163,7 +163,7 @@ internal sealed partial class ClientCall : IDisposable
         {
             return new RpcException(new Status(StatusCode.Unknown, $"Bad gRPC response: content-type '{contentType}'."));
         }
-        _responseHeaders.TrySetResult(MetadataFields.From(headers));
+        _responseHeaders.TrySetResult(HeaderMetadata.From(headers));
         return null;
     }
 
@@ -230,7 +230,7 @@ internal sealed partial class ClientCall : IDisposable
             return new RpcException(new Status(StatusCode.Unknown, $"Unparseable grpc-status '{statusText}'."));
         }
         var message = HeaderFields.Find(fields, GrpcHeaders.Message) is { } text ? StatusMessageEncoding.Decode(text) : string.Empty;
-        return new RpcException(new Status((StatusCode)status, message), MetadataFields.From(fields));
+        return new RpcException(new Status((StatusCode)status, message), HeaderMetadata.From(fields));
     }
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Client call {Method} ended with {StatusCode}: {Detail}")]

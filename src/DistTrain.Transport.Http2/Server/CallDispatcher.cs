@@ -76,7 +76,7 @@ internal sealed partial class CallDispatcher(
             }
         }
 
-        var start = new CallStart(method, HeaderFields.Find(request, ":authority") ?? string.Empty, peer, MetadataFields.From(request), timeout);
+        var start = new CallStart(method, HeaderFields.Find(request, ":authority") ?? string.Empty, peer, HeaderMetadata.From(request), timeout);
         using var call = new ServerCall(stream, start, options.MaxReceiveMessageSize, options.MaxSendMessageSize, logger);
         await call.RunAsync(serverMethod).ConfigureAwait(false);
     }

@@ -22,7 +22,7 @@ internal static class ResponseHeaders
             return Start;
         }
         var fields = new List<HeaderField>(Start);
-        MetadataFields.AppendTo(fields, metadata);
+        HeaderMetadata.AppendTo(fields, metadata);
         return fields;
     }
 
@@ -40,7 +40,7 @@ internal static class ResponseHeaders
         }
         if (trailers is not null)
         {
-            MetadataFields.AppendTo(fields, trailers);
+            HeaderMetadata.AppendTo(fields, trailers);
         }
         return fields;
     }

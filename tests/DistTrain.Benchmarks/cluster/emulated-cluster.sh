@@ -34,9 +34,10 @@ Options (lists are comma-separated):
   --systems LIST         disttrain and/or ddp                                   [disttrain,ddp]
   --parameter-shards LIST  DistTrain variants to run, e.g. 1,2,4: P > 1 passes
                          --parameter-shards P to the coordinator and starts
-                         parameter servers (needs `disttrain parameter-server`)  [1]
+                         P - 1 `disttrain parameter-server` processes            [1]
   --parameter-servers N|auto  parameter-server processes for P > 1, each in its
-                         own namespace; auto = P - 1 (the coordinator owns one)  [auto]
+                         own namespace; auto = P - 1 (the coordinator owns one
+                         slice; the coordinator waits for exactly P - 1)         [auto]
   --coordinator-args S   extra arguments for `disttrain coordinator`
   --worker-args S        extra arguments for `disttrain worker`
   --parameter-server-args S  extra arguments for `disttrain parameter-server`
@@ -144,6 +145,11 @@ for k in $(split "$ks"); do
   (( batch >= k )) || die "--batch-size: $batch is smaller than K = $k (a shard per worker)"
 done
 servers_for() { if [ "$pservers" = auto ]; then echo $(( $1 - 1 )); elif (( $1 > 1 )); then echo "$pservers"; else echo 0; fi; }
+# The coordinator waits for exactly P - 1 parameter servers (workers host no slice): another count would never start.
+for p in $(split "$pshards"); do
+  (( p > 1 )) && [ "$(servers_for "$p")" != $(( p - 1 )) ] &&
+    die "--parameter-servers $pservers: --parameter-shards $p needs $(( p - 1 )) parameter servers (the coordinator owns the other slice); use auto"
+done
 
 [ "$(id -u)" = 0 ] || die "run as root: it creates network namespaces, veth links and qdiscs"
 for tool in ip tc flock awk; do command -v "$tool" >/dev/null || die "'$tool' is missing (iproute2, util-linux)"; done
@@ -200,15 +206,6 @@ if (( needs_run )); then
   if [[ ,$systems, == *,ddp,* ]]; then
     /usr/bin/python3 -c 'import torch' 2>/dev/null || die "the DDP peer needs /usr/bin/python3 with torch (apt-get install python3-torch libopenblas0-pthread)"
   fi
-  for p in $(split "$pshards"); do
-    if (( p > 1 )); then
-      # (an unknown command prints the top-level help and exits 0, so look for it in the list)
-      "$disttrain" --help 2>/dev/null | grep -Eq '^ +parameter-server ' ||
-        die "--parameter-shards $p: this disttrain has no 'parameter-server' command"
-      "$disttrain" coordinator --help 2>/dev/null | grep -q -- '--parameter-shards' ||
-        die "--parameter-shards $p: this disttrain's coordinator has no --parameter-shards option"
-    fi
-  done
 fi
 if (( check_seconds > 0 )) && ! command -v iperf3 >/dev/null; then
   say "installing iperf3 for the link check"

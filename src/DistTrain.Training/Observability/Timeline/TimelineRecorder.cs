@@ -141,6 +141,22 @@ public sealed class TimelineRecorder : IRunObserver, IDisposable
         }
     }
 
+    public void ParameterServerJoined(string server, DateTime at)
+    {
+        lock (gate)
+        {
+            EventAt("parameter server joined", at, server);
+        }
+    }
+
+    public void ParameterServerLeft(string server, string reason, DateTime at)
+    {
+        lock (gate)
+        {
+            EventAt("parameter server left", at, $"{server}: {reason}");
+        }
+    }
+
     public void ShardRejected(string worker, int shard, RejectionReason reason)
     {
         lock (gate)

@@ -7,7 +7,7 @@ namespace DistTrain.Transport.Http2.Wire;
 /// Custom metadata as HTTP/2 header fields: ASCII values as they are, binary ("-bin") values
 /// base64-encoded (unpadded on send, either form accepted), as PROTOCOL-HTTP2.md specifies.
 /// </summary>
-internal static class MetadataFields
+internal static class HeaderMetadata
 {
     public static void AppendTo(List<HeaderField> fields, Metadata metadata)
     {
