@@ -37,7 +37,7 @@ internal static class ConnectionHarness
         }),
     ]);
 
-    private static readonly CallDispatcher Dispatcher = new(Methods, new GrpcServerOptions(), NullLogger.Instance);
+    public static readonly CallDispatcher Dispatcher = new(Methods, new GrpcServerOptions(), NullLogger.Instance);
 
     /// <summary>The client preface and an empty SETTINGS frame: what every input follows.</summary>
     public static readonly byte[] Handshake = [.. Http2Connection.Preface, 0, 0, 0, (byte)FrameType.Settings, 0, 0, 0, 0, 0];

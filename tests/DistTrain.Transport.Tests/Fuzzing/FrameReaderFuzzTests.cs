@@ -13,7 +13,7 @@ public sealed class FrameReaderFuzzTests(ITestOutputHelper output)
 {
     [Fact]
     public void Fuzz_connection_survives_any_bytes_after_the_handshake() =>
-        FuzzRunner.Run(new FuzzTarget("http2-connection", 1000, r => Mutator.ValidMutatedOrRandom(r, FrameScript.Generate, 2048), ConnectionHarness.Run)
+        FuzzRunner.Run(new FuzzTarget("http2-connection", 5000, r => Mutator.ValidMutatedOrRandom(r, FrameScript.Generate, 2048), ConnectionHarness.Run)
         {
             CaseTimeout = TimeSpan.FromSeconds(30),
         }, output.WriteLine);

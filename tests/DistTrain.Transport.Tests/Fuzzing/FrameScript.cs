@@ -188,13 +188,16 @@ internal sealed class FrameScript(Random random)
     }
 
     /// <summary>A frame; one in fifty gets a lying length field (the payload stays as it is).</summary>
-    private void Frame(FrameType type, byte flags, int streamId, byte[] payload)
+    private void Frame(FrameType type, byte flags, int streamId, byte[] payload) =>
+        _output.AddRange(Encode(type, flags, streamId, payload, random.Next(50) == 0 ? (int)(Value() & 0xFF_FFFF) : payload.Length));
+
+    /// <summary>The 9-byte header (with <paramref name="length"/>, true or not) and the payload.</summary>
+    public static byte[] Encode(FrameType type, byte flags, int streamId, byte[] payload, int? length = null)
     {
-        var length = random.Next(50) == 0 ? (int)(Value() & 0xFF_FFFF) : payload.Length;
-        var header = new byte[FrameHeader.Size];
-        new FrameHeader(length, type, flags, streamId).Write(header);
-        _output.AddRange(header);
-        _output.AddRange(payload);
+        var frame = new byte[FrameHeader.Size + payload.Length];
+        new FrameHeader(length ?? payload.Length, type, flags, streamId).Write(frame);
+        payload.CopyTo(frame, FrameHeader.Size);
+        return frame;
     }
 
     private int AnyStream() => _open.Count > 0 && random.Next(3) != 0 ? _open[random.Next(_open.Count)] : random.Next(1, 64);

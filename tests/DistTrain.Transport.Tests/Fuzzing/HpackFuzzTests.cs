@@ -18,11 +18,11 @@ public sealed class HpackFuzzTests(ITestOutputHelper output)
 
     [Fact]
     public void Fuzz_hpack_any_block_sequence_decodes_or_throws_HpackException() =>
-        FuzzRunner.Run(new FuzzTarget("hpack-decode", 6000, r => Mutator.ValidMutatedOrRandom(r, ValidBlocks), DecodeBlocks), output.WriteLine);
+        FuzzRunner.Run(new FuzzTarget("hpack-decode", 20_000, r => Mutator.ValidMutatedOrRandom(r, ValidBlocks), DecodeBlocks), output.WriteLine);
 
     [Fact]
     public void Fuzz_hpack_full_encoder_round_trips_through_the_decoder() =>
-        FuzzRunner.Run(new FuzzTarget("hpack-roundtrip", 1500, SeedInput, input =>
+        FuzzRunner.Run(new FuzzTarget("hpack-roundtrip", 5000, SeedInput, input =>
         {
             var random = new Random(BinaryPrimitives.ReadInt32LittleEndian(input));
             var tableSize = TableSizes[random.Next(TableSizes.Length)];
@@ -40,7 +40,7 @@ public sealed class HpackFuzzTests(ITestOutputHelper output)
 
     [Fact]
     public void Fuzz_hpack_engine_encoder_round_trips_through_the_decoder() =>
-        FuzzRunner.Run(new FuzzTarget("hpack-engine-encoder", 1500, SeedInput, input =>
+        FuzzRunner.Run(new FuzzTarget("hpack-engine-encoder", 5000, SeedInput, input =>
         {
             var random = new Random(BinaryPrimitives.ReadInt32LittleEndian(input));
             var fields = HeaderGenerator.List(random);

@@ -21,7 +21,7 @@ public sealed class MessageFramingFuzzTests(ITestOutputHelper output)
 
     [Fact]
     public void Fuzz_grpc_framing_reads_the_same_messages_however_the_body_is_split() =>
-        FuzzRunner.Run(new FuzzTarget("grpc-framing", 1500, r => Mutator.ValidMutatedOrRandom(r, ValidInput, 1024), Check), output.WriteLine);
+        FuzzRunner.Run(new FuzzTarget("grpc-framing", 3000, r => Mutator.ValidMutatedOrRandom(r, ValidInput, 1024), Check), output.WriteLine);
 
     /// <summary>Input: a byte choosing the size limit, then the body.</summary>
     internal static string Check(byte[] input)
