@@ -50,12 +50,11 @@ internal sealed record IdxFile(int[] Dimensions, byte[] Data)
                 }
             }
 
-            var data = new byte[payload];
-            var read = stream.ReadAtLeast(data, data.Length, throwOnEndOfStream: false);
-            if (read < data.Length)
+            var data = ReadData(stream, (int)payload);
+            if (data.Length < payload)
             {
                 throw new DataException(
-                    $"{path}: file is truncated: its header ({string.Join('×', dimensions)}) describes {data.Length} data bytes but only {read} follow. Fetch it again.");
+                    $"{path}: file is truncated: its header ({string.Join('×', dimensions)}) describes {payload} data bytes but only {data.Length} follow. Fetch it again.");
             }
 
             if (stream.ReadByte() >= 0)
@@ -84,6 +83,26 @@ internal sealed record IdxFile(int[] Dimensions, byte[] Data)
         var isGzip = file.ReadAtLeast(head, 2, throwOnEndOfStream: false) == 2 && head[0] == 0x1f && head[1] == 0x8b;
         file.Position = 0;
         return isGzip ? new BufferedStream(new GZipStream(file, CompressionMode.Decompress), 1 << 16) : file;
+    }
+
+    /// <summary>
+    /// The <paramref name="length"/> bytes the header announces, or fewer when the file ends first.
+    /// A corrupt header must not make a small file allocate gigabytes: a plain file's buffer is
+    /// what it still holds, and a gzip stream's (whose size only reading tells) grows as bytes arrive.
+    /// </summary>
+    private static byte[] ReadData(Stream stream, int length)
+    {
+        var data = new byte[stream.CanSeek ? Math.Min(length, stream.Length - stream.Position) : Math.Min(length, 1 << 16)];
+        var read = 0;
+        while (true)
+        {
+            read += stream.ReadAtLeast(data.AsSpan(read), data.Length - read, throwOnEndOfStream: false);
+            if (read < data.Length || data.Length == length || stream.CanSeek)
+            {
+                return read == data.Length ? data : data[..read];
+            }
+            Array.Resize(ref data, (int)Math.Min(length, 2L * data.Length));
+        }
     }
 
     private static void ReadHeader(Stream stream, Span<byte> destination, string path)

@@ -28,6 +28,18 @@ public sealed class IdxReaderTests : IDisposable
     }
 
     [Fact]
+    public void ReadsAGzipFileLargerThanTheReadersFirstBuffer()
+    {
+        // 300 images of 28×28 are 235,200 bytes: the gzip path's buffer grows from 64 KB twice.
+        var plain = SyntheticIdx.Images(300, 28, 28);
+        var (images, labels) = Write(plain, SyntheticIdx.Labels(SyntheticIdx.CyclicLabels(300)), gzip: true);
+
+        var read = IdxReader.ReadPair(images, labels);
+
+        Assert.Equal(plain[16..], read.Pixels.ToArray());
+    }
+
+    [Fact]
     public void DetectsGzipByContentNotByName()
     {
         // A gzip file without .gz in its name, and a plain one with it.
@@ -104,6 +116,21 @@ public sealed class IdxReaderTests : IDisposable
 
         Assert.Contains(labels, e.Message, StringComparison.Ordinal);
         Assert.Contains("truncated inside its IDX header", e.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void RejectsAHeaderClaimingMoreThanTheFileHoldsWithoutAllocatingIt(bool gzip)
+    {
+        // Found by IdxReaderFuzzTests: 3 × 1 × 202182159 announced, 4 bytes present; the reader took 600 MB before noticing.
+        var (images, labels) = Write(SyntheticIdx.File(0x08, [3, 1, 0x0C0D0E0F], [1, 2, 3, 4]), SyntheticIdx.Labels(1, 2, 3), gzip);
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var e = Assert.Throws<DataException>(() => IdxReader.ReadPair(images, labels));
+
+        Assert.InRange(GC.GetAllocatedBytesForCurrentThread() - before, 0, 1 << 20);
+        Assert.Contains("606546477 data bytes but only 4", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -69,15 +69,30 @@ public static class CheckpointFile
     /// <see cref="CheckpointException"/> saying what is wrong otherwise. Lets a command refuse a
     /// --resume before it starts anything.
     /// </summary>
-    public static void Verify(string path, string fingerprint)
-    {
-        using var r = OpenBody(path, fingerprint);
-    }
+    public static void Verify(string path, string fingerprint) => Parse(path, fingerprint, _ => { });
 
     /// <summary>Reads a checkpoint into <paramref name="state"/>, refusing one of another configuration.</summary>
-    public static void Read(string path, string fingerprint, TrainingState state)
+    public static void Read(string path, string fingerprint, TrainingState state) => Parse(path, fingerprint, r => ReadState(r, path, state));
+
+    /// <summary>Opens the body, checks it up to the configuration, then hands the reader, positioned at the state, to <paramref name="read"/>.</summary>
+    private static void Parse(string path, string fingerprint, Action<BinaryReader> read)
     {
-        using var r = OpenBody(path, fingerprint);
+        using var r = OpenBody(path);
+        try
+        {
+            CheckConfiguration(r, path, fingerprint);
+            read(r);
+        }
+        catch (Exception e) when (e is IOException or FormatException)
+        {
+            // The reader works on bytes in memory, so these mean a length or string that runs past
+            // the end: the checksum holds, so the file was not written by this version.
+            throw new CheckpointException($"{path}: the checkpoint does not parse ({e.Message}), it was not written by this version; delete it to start over");
+        }
+    }
+
+    private static void ReadState(BinaryReader r, string path, TrainingState state)
+    {
         state.Epoch = r.ReadInt32();
         state.Iteration = r.ReadInt32();
         state.Version = r.ReadInt64();
@@ -91,7 +106,7 @@ public static class CheckpointFile
         {
             state.History.Add(new EpochMetrics(r.ReadInt32(), r.ReadDouble(), r.ReadDouble(), r.ReadDouble(), r.ReadDouble(), r.ReadDouble(), r.ReadDouble()));
         }
-        var weights = ReadFloats(r);
+        var weights = ReadFloats(r, path);
         if (weights.Length != state.Parameters.Length)
         {
             throw new CheckpointException($"{path}: the weights hold {weights.Length} values but this network needs {state.Parameters.Length}");
@@ -103,11 +118,17 @@ public static class CheckpointFile
             throw new CheckpointException($"{path}: optimizer {kind} does not match --optimizer {state.Optimizer.Kind}");
         }
         var steps = r.ReadInt64();
-        state.Optimizer.Restore(ReadFloats(r), steps);
+        var optimizerState = ReadFloats(r, path);
+        var expected = state.Optimizer.StateVectors * state.Parameters.Length;
+        if (steps < 0 || optimizerState.Length != expected)
+        {
+            throw new CheckpointException($"{path}: the {kind} state holds {optimizerState.Length} values after {steps} steps but this network needs {expected}");
+        }
+        state.Optimizer.Restore(optimizerState, steps);
     }
 
-    /// <summary>The checkpoint's body after every check up to the configuration, positioned at the state.</summary>
-    private static BinaryReader OpenBody(string path, string fingerprint)
+    /// <summary>The checkpoint's body, once it is known to be one and intact.</summary>
+    private static BinaryReader OpenBody(string path)
     {
         if (!File.Exists(path))
         {
@@ -125,6 +146,11 @@ public static class CheckpointFile
         }
         var r = new BinaryReader(new MemoryStream(bytes, 0, body.Length), Encoding.UTF8);
         r.ReadBytes(Magic.Length);
+        return r;
+    }
+
+    private static void CheckConfiguration(BinaryReader r, string path, string fingerprint)
+    {
         var version = r.ReadInt32();
         if (version != FormatVersion)
         {
@@ -138,7 +164,6 @@ public static class CheckpointFile
                 $"  checkpoint: {saved}\n  this run:   {fingerprint}\n" +
                 "Resume with the checkpoint's options, or choose another --out.");
         }
-        return r;
     }
 
     private static void WriteFloats(BinaryWriter w, ReadOnlySpan<float> values)
@@ -147,10 +172,17 @@ public static class CheckpointFile
         w.Write(WeightsHash.LittleEndianBytes(values));
     }
 
-    private static float[] ReadFloats(BinaryReader r)
+    /// <summary>A length-prefixed vector; a length the rest of the file cannot hold is refused before anything is allocated for it.</summary>
+    private static float[] ReadFloats(BinaryReader r, string path)
     {
-        var values = new float[r.ReadInt32()];
-        WeightsHash.FromLittleEndianBytes(r.ReadBytes(values.Length * sizeof(float)), values);
+        var count = r.ReadInt32();
+        var left = r.BaseStream.Length - r.BaseStream.Position;
+        if (count < 0 || count > left / sizeof(float))
+        {
+            throw new CheckpointException($"{path}: a vector of {count} values does not fit in the {left} bytes left, it was not written by this version; delete it to start over");
+        }
+        var values = new float[count];
+        WeightsHash.FromLittleEndianBytes(r.ReadBytes(count * sizeof(float)), values);
         return values;
     }
 }
