@@ -7,7 +7,8 @@ namespace DistTrain.Abuse.Tests;
 /// against a real coordinator that trains on MNIST with a real worker, once per transport. Each
 /// attack must leave the server alive, answering health checks within 1 s during and after it,
 /// within 400 MB of peak RSS, and back to its own CPU within 1 s of its end; the training must end
-/// with the bits of an unattacked run.
+/// with the bits of an unattacked run. An attack that misses a budget with the server alive is
+/// tried once more and fails when it misses again (one miss can be a shared machine's noise).
 /// </summary>
 public sealed class AbuseTests(ITestOutputHelper output)
 {
@@ -33,8 +34,15 @@ public sealed class AbuseTests(ITestOutputHelper output)
         var campaign = await Campaign.For(target);
         var outcome = campaign.Outcomes[attack];
         output.WriteLine(outcome.Describe());
+        if (campaign.Repeats.TryGetValue(attack, out var repeat))
+        {
+            output.WriteLine("The first try missed a budget; the second:");
+            output.WriteLine(repeat.Describe());
+        }
         output.WriteLine("by hand: " + AttackCatalog.Named(attack).ByHand("127.0.0.1:PORT"));
-        Assert.True(outcome.Failures.Count == 0, $"{target}, {attack}:\n{string.Join("\n", outcome.Failures)}");
+        var last = repeat ?? outcome;
+        Assert.True(last.Failures.Count == 0,
+            $"{target}, {attack}{(repeat is null ? "" : ", twice")}:\n{string.Join("\n", (repeat is null ? [] : outcome.Failures.Select(f => "first: " + f)).Concat(last.Failures))}");
     }
 
     [Theory]

@@ -37,10 +37,13 @@ internal static class CampaignReport
                 $"| {attack.Name} | {(o.Survived ? "yes" : "**no**")} | {Health(o.HealthDuring)} | {Health(o.HealthAfter)} | {AttackOutcome.Mb(o.PeakRssKb)} ({AttackOutcome.Mb(o.RssBeforeKb)}) "
                 + $"| {(o.CpuAfterCores is { } c ? c.ToString("0.00", CultureInfo.InvariantCulture) : "-")} ({o.CpuOwnCores:0.00}) "
                 + $"| {(o.TrainingDelaySeconds is { } d ? d.ToString("+0.0 s;-0.0 s", CultureInfo.InvariantCulture) : "-")} | {o.LogLines} | {Escape(o.Report.ServerReaction)} "
-                + $"| {(failures.Count == 0 ? "pass" : "**FAIL**: " + Escape(string.Join("; ", failures)))} |");
+                + $"| {Verdict(failures)}{(campaign.Repeats.TryGetValue(attack.Name, out var r) ? $"; tried again: {Verdict(r.Failures)} (health {Health(r.HealthDuring)} / {Health(r.HealthAfter)}, CPU after {r.CpuAfterCores:0.00}, peak {AttackOutcome.Mb(r.PeakRssKb)} MB)" : "")} |");
         }
         return text.ToString();
     }
+
+    private static string Verdict(IReadOnlyList<string> failures) =>
+        failures.Count == 0 ? "pass" : "**FAIL**: " + Escape(string.Join("; ", failures));
 
     public static void Write(Campaign campaign)
     {
