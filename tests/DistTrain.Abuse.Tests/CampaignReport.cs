@@ -36,7 +36,7 @@ internal static class CampaignReport
             text.AppendLine(CultureInfo.InvariantCulture,
                 $"| {attack.Name} | {(o.Survived ? "yes" : "**no**")} | {Health(o.HealthDuring)} | {Health(o.HealthAfter)} | {AttackOutcome.Mb(o.PeakRssKb)} ({AttackOutcome.Mb(o.RssBeforeKb)}) "
                 + $"| {(o.CpuAfterCores is { } c ? c.ToString("0.00", CultureInfo.InvariantCulture) : "-")} ({o.CpuOwnCores:0.00}) "
-                + $"| {(o.TrainingDelaySeconds is { } d ? d.ToString("+0.0 s;-0.0 s", CultureInfo.InvariantCulture) : "-")} | {o.LogLines} | {Escape(o.Report.ServerReaction)} "
+                + $"| {(o.TrainingDelaySeconds is { } d ? Math.Round(d, 1).ToString("+0.0 s;-0.0 s;0.0 s", CultureInfo.InvariantCulture) : "-")} | {o.LogLines} | {Escape(o.Report.ServerReaction)} "
                 + $"| {Verdict(failures)}{(campaign.Repeats.TryGetValue(attack.Name, out var r) ? $"; tried again: {Verdict(r.Failures)} (health {Health(r.HealthDuring)} / {Health(r.HealthAfter)}, CPU after {r.CpuAfterCores:0.00}, peak {AttackOutcome.Mb(r.PeakRssKb)} MB)" : "")} |");
         }
         return text.ToString();
