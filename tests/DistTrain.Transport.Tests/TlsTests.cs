@@ -84,6 +84,30 @@ public sealed class TlsTests(PythonInterop python) : IClassFixture<PythonInterop
         Assert.Equal("UNAVAILABLE", untrusted.GetProperty("code").GetString());
     }
 
+    [Theory]
+    [MemberData(nameof(TransportNames.Each), MemberType = typeof(TransportNames))]
+    public async Task Each_client_calls_a_python_server_over_tls_when_it_trusts_the_certificate(string client)
+    {
+        using var server = await python.StartServerAsync("--cert", _certificate.CertificatePath, "--key", _certificate.KeyPath);
+        var address = $"https://127.0.0.1:{server.Port}";
+        using (var channel = TransportNames.Create(client).CreateChannel(address, Trusting()))
+        {
+            var echo = new Echo.EchoClient(channel.CallInvoker);
+            Assert.Equal("slt", (await echo.UnaryAsync(new EchoRequest { Text = "tls" })).Text);
+            using var call = echo.Chat();
+            await call.RequestStream.WriteAsync(new EchoRequest { Text = "ab" });
+            Assert.True(await call.ResponseStream.MoveNext(CancellationToken.None));
+            Assert.Equal("ba", call.ResponseStream.Current.Text);
+            await call.RequestStream.CompleteAsync();
+            Assert.False(await call.ResponseStream.MoveNext(CancellationToken.None));
+        }
+        // Without the root the handshake fails on our side.
+        using var untrusting = TransportNames.Create(client).CreateChannel(address, new GrpcClientOptions());
+        var error = await Assert.ThrowsAsync<RpcException>(async () => await new Echo.EchoClient(untrusting.CallInvoker).UnaryAsync(new EchoRequest()));
+        Assert.NotEqual(StatusCode.OK, error.StatusCode);
+        Assert.Contains("certificate", error.Status.Detail + error.Status.DebugException, StringComparison.OrdinalIgnoreCase);
+    }
+
     public void Dispose() => _certificate.Dispose();
 
     private GrpcClientOptions Trusting() => new() { TrustedCaCertificatePath = _certificate.CertificatePath };

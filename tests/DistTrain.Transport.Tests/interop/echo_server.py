@@ -102,6 +102,8 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--token")
     parser.add_argument("--max-message", type=int, default=4 * 1024 * 1024)
+    parser.add_argument("--cert", help="PEM certificate: serve TLS (with --key)")
+    parser.add_argument("--key", help="PEM private key of --cert")
     args = parser.parse_args()
 
     interceptors = [TokenCheck(args.token)] if args.token else []
@@ -125,7 +127,12 @@ def main():
         grpc.method_handlers_generic_handler("grpc.health.v1.Health", health),
         grpc.method_handlers_generic_handler("disttrain.v1.Trainer", trainer),
     ))
-    port = server.add_insecure_port("127.0.0.1:0")
+    if args.cert:
+        with open(args.key, "rb") as key, open(args.cert, "rb") as cert:
+            credentials = grpc.ssl_server_credentials([(key.read(), cert.read())])
+        port = server.add_secure_port("127.0.0.1:0", credentials)
+    else:
+        port = server.add_insecure_port("127.0.0.1:0")
     server.start()
     print("PORT %d" % port)
     sys.stdout.flush()
