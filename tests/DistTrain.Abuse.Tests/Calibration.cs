@@ -6,7 +6,11 @@ namespace DistTrain.Abuse.Tests;
 /// </summary>
 internal sealed record Calibration(IReadOnlyList<double> EpochSeconds, double CpuOwnCores, long PeakRssKb)
 {
-    public const int Epochs = 3;
+    /// <summary>
+    /// Long enough for several 1 s CPU windows after the first epoch on a fast machine (an epoch
+    /// of the engine took 1.1 s in CI; 3 epochs once left no whole window).
+    /// </summary>
+    public const int Epochs = 6;
 
     /// <summary>Seconds of an epoch once warm (the first one includes start-up and JIT).</summary>
     public double SteadyEpochSeconds => Median(EpochSeconds.Skip(1));
@@ -26,6 +30,10 @@ internal sealed record Calibration(IReadOnlyList<double> EpochSeconds, double Cp
         if (summary is null)
         {
             throw new InvalidOperationException("the unattacked calibration run failed: " + error);
+        }
+        if (rates.Count < 2)
+        {
+            throw new InvalidOperationException($"the unattacked calibration run gave {rates.Count} CPU windows of {Budgets.CpuWindow.TotalSeconds} s after its first epoch; it needs more epochs than {Epochs}");
         }
         // The last window holds the end of the run (evaluation, files), not training.
         return new Calibration(run.EpochSeconds(), Median(rates.SkipLast(1)), memory.PeakKb());
