@@ -4,6 +4,7 @@ using DistTrain.Training.Protocol;
 using DistTrain.Training.Protocol.V1;
 using Google.Protobuf;
 using Xunit.Abstractions;
+using DistTrain.Transport.Tests.Support;
 
 namespace DistTrain.Training.Tests.Fuzzing;
 

@@ -2,6 +2,7 @@ using System.Buffers;
 using DistTrain.Training.Protocol;
 using DistTrain.Training.Protocol.V1;
 using Google.Protobuf;
+using DistTrain.Transport.Tests.Support;
 
 namespace DistTrain.Training.Tests.ParameterShards;
 
