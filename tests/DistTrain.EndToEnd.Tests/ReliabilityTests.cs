@@ -204,7 +204,7 @@ public class ReliabilityTests
         using var cluster = new Cluster();
         cluster.StartCoordinator(["--min-workers", "3", .. options, "--out", outDir]);
         var workers = new[] { cluster.StartWorker("s1"), cluster.StartWorker("s2"), cluster.StartWorker("s3") };
-        await cluster.WaitForFirstEpochUnderWay(4);
+        await cluster.WaitForFirstEpochUnderWay(6);
         var kills = 0;
         var random = new Random(5);
         while (!cluster.Coordinator.HasExited)
