@@ -25,6 +25,10 @@ Options (lists are comma-separated):
   --rates LIST           link rates, e.g. 1gbit,10gbit,500mbit (mbit or gbit), or
                          unlimited (no qdisc: as fast as this machine moves packets) [1gbit,10gbit]
   --queue-ms N           queue of each direction of each link, in ms at its rate [10]
+  --tcp-rmem-max BYTES   largest TCP receive buffer in every namespace (sysctl
+                         net.ipv4.tcp_rmem), which bounds what each connection
+                         has in flight: with shallow queues, many senders to one
+                         receiver (incast) overflow them      [the host's setting]
   --workers LIST         worker counts K, each 2..16                            [2,4]
   --precisions LIST      fp32 and/or bf16 (DistTrain's --wire-precision)        [fp32,bf16]
   --epochs N             epochs per run, 1..100; with more than one, the first
@@ -75,11 +79,11 @@ say() { echo "[$(date +%H:%M:%S)] $*" >&2; }
 rates=1gbit,10gbit; ks=2,4; precisions=fp32,bf16; epochs=3; repetitions=3; batch=128
 systems=disttrain,ddp; pshards=1; pservers=auto; coordinator_args=""; worker_args=""; ps_args=""
 worker_threads=""; ddp_threads=1; ddp16="compress"; mtu=1500; data_arg=""; disttrain=""; build=1
-queue_ms=10; out=""; run_timeout=1800; check_seconds=3; check_only=0; clean=0; cleanup_only=0
+queue_ms=10; rmem_max=""; out=""; run_timeout=1800; check_seconds=3; check_only=0; clean=0; cleanup_only=0
 
 valued="--rates --workers --precisions --epochs --repetitions --batch-size --systems --parameter-shards
   --parameter-servers --coordinator-args --worker-args --parameter-server-args --worker-threads --ddp-threads
-  --ddp-16bit --queue-ms --mtu --data-dir --disttrain --out --run-timeout --link-check-seconds"
+  --ddp-16bit --queue-ms --tcp-rmem-max --mtu --data-dir --disttrain --out --run-timeout --link-check-seconds"
 valued=$(tr '\n' ' ' <<<"$valued")
 while [ $# -gt 0 ]; do
   opt=$1
@@ -101,7 +105,7 @@ while [ $# -gt 0 ]; do
     --systems) systems=$val ;; --parameter-shards) pshards=$val ;; --parameter-servers) pservers=$val ;;
     --coordinator-args) coordinator_args=$val ;; --worker-args) worker_args=$val ;;
     --parameter-server-args) ps_args=$val ;; --worker-threads) worker_threads=$val ;;
-    --ddp-threads) ddp_threads=$val ;; --ddp-16bit) ddp16=$val ;; --mtu) mtu=$val ;; --queue-ms) queue_ms=$val ;;
+    --ddp-threads) ddp_threads=$val ;; --ddp-16bit) ddp16=$val ;; --mtu) mtu=$val ;; --queue-ms) queue_ms=$val ;; --tcp-rmem-max) rmem_max=$val ;;
     --data-dir) data_arg=$val ;; --disttrain) disttrain=$val ;; --out) out=$val ;;
     --run-timeout) run_timeout=$val ;; --link-check-seconds) check_seconds=$val ;;
     *) die "unknown option '$opt' (see --help)" ;;
@@ -137,6 +141,7 @@ for p in $(split "$pshards"); do int_in --parameter-shards "$p" 1 16; done
 int_in --ddp-threads "$ddp_threads" 1 256
 [[ $ddp16 == compress || $ddp16 == skip ]] || die "--ddp-16bit: '$ddp16' is neither compress nor skip"
 int_in --mtu "$mtu" 576 65535
+[ -z "$rmem_max" ] || int_in --tcp-rmem-max "$rmem_max" 8192 1073741824
 int_in --queue-ms "$queue_ms" 1 1000
 int_in --run-timeout "$run_timeout" 10 86400
 int_in --link-check-seconds "$check_seconds" 0 60
@@ -429,7 +434,7 @@ report_line() { # LABEL SAMPLES_PER_S ITERATIONS COORD_OUT,COORD_IN WORKER_OUT,W
 max_k=0; for k in $(split "$ks"); do (( k > max_k )) && max_k=$k; done
 max_ps=0; for p in $(split "$pshards"); do s=$(servers_for "$p"); (( s > max_ps )) && max_ps=$s; done
 say "building the cluster: coordinator, $max_k workers, $max_ps parameter servers (namespaces $ec_prefix-*, bridge in $ec_switch)"
-ec_create "$max_k" "$max_ps" "$mtu"
+ec_create "$max_k" "$max_ps" "$mtu" "$rmem_max"
 
 for rate in $(split "$rates"); do
   ec_shape "$rate" "$queue_ms"
@@ -455,7 +460,7 @@ done
 {
   echo "# Emulated cluster, $(date -u +%Y-%m-%dT%H:%MZ)"
   echo
-  echo "$(nproc) cores; $(uname -r); epochs $epochs (samples/s: mean of the epochs after the first when there are more), batch $batch, repetitions $repetitions, link queues $queue_ms ms, MTU $mtu; DistTrain workers with ${worker_threads:-cores/K} threads, DDP ranks with $ddp_threads."
+  echo "$(nproc) cores; $(uname -r); epochs $epochs (samples/s: mean of the epochs after the first when there are more), batch $batch, repetitions $repetitions, link queues $queue_ms ms, MTU $mtu${rmem_max:+, TCP receive buffers at most $rmem_max bytes}; DistTrain workers with ${worker_threads:-cores/K} threads, DDP ranks with $ddp_threads."
   echo
   /usr/bin/python3 "$cluster_dir/report.py" "$out"
 } >"$out/table.md"

@@ -39,9 +39,10 @@ ec_leftovers() { ip netns list | awk '{print $1}' | grep -E "^$ec_prefix-" || tr
 ec_roles() { printf '%s\n' "${ec_role_list[@]}"; }
 ec_role_list=()
 
-# ec_create WORKERS SERVERS MTU: the switch, a coordinator, WORKERS workers, SERVERS parameter servers
+# ec_create WORKERS SERVERS MTU [RMEM_MAX]: the switch, a coordinator, WORKERS workers, SERVERS
+# parameter servers; RMEM_MAX, when given, caps every role's TCP receive buffer (tcp_rmem is per namespace)
 ec_create() {
-  local workers=$1 servers=$2 mtu=$3 role ns
+  local workers=$1 servers=$2 mtu=$3 rmem_max=${4:-} role ns
   ec_role_list=(coordinator)
   for i in $(seq 1 "$workers"); do ec_role_list+=("worker$i"); done
   for j in $(seq 1 "$servers"); do ec_role_list+=("ps$j"); done
@@ -56,6 +57,9 @@ ec_create() {
     ip netns add "$ns"
     # No IPv6: its neighbour discovery would add bytes to the counters.
     ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+    if [ -n "$rmem_max" ]; then
+      ip netns exec "$ns" sysctl -qw net.ipv4.tcp_rmem="4096 $(( rmem_max < 131072 ? rmem_max / 2 : 65536 )) $rmem_max"
+    fi
     ip -n "$ns" link set lo up
     ip -n "$ec_switch" link add "$role" mtu "$mtu" type veth peer name eth0 mtu "$mtu" netns "$ns"
     ip -n "$ec_switch" link set "$role" master br0 up
