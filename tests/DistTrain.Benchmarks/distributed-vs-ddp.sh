@@ -5,8 +5,8 @@
 # for K = 1.
 #   tests/DistTrain.Benchmarks/distributed-vs-ddp.sh [ROUNDS=3] [EPOCHS=3] [KS="1 2 4"] [WIRE=fp32] [TRANSPORTS="fast aspnetcore"]
 # BASELINE_DLL=path/to/an/older/disttrain.dll adds that build (run with its own default
-# transport) to every round, for old-against-new pairs. EXTRA_ARGS are added to this build's
-# runs (e.g. EXTRA_ARGS="--dashboard off").
+# transport) to every round, for old-against-new pairs. EXTRA_ARGS are added to every run of
+# DistTrain, the baseline's too (e.g. EXTRA_ARGS="--dashboard off").
 source "$(dirname "$0")/bench-common.sh"
 rounds=${1:-3}
 epochs=${2:-3}
@@ -29,7 +29,7 @@ for k in $ks; do
   for r in $(seq "$rounds"); do
     for s in "${systems[@]}"; do
       if [ "$s" = baseline ]; then
-        dotnet "$baseline" run --workers "$k" --data-dir "$data" --epochs "$epochs" --wire-precision "$wire" --out "$out/o" >"$out/log" 2>&1 ||
+        dotnet "$baseline" run --workers "$k" "${extra[@]}" --data-dir "$data" --epochs "$epochs" --wire-precision "$wire" --out "$out/o" >"$out/log" 2>&1 ||
           { echo "baseline run failed:"; tail -20 "$out/log"; exit 1; }
       else
         dotnet "$dll" run --workers "$k" --transport "$s" "${extra[@]}" --data-dir "$data" --epochs "$epochs" --wire-precision "$wire" --out "$out/o" >"$out/log" 2>&1 ||
