@@ -63,6 +63,16 @@ internal static class Disttrain
     {
         var output = new StringBuilder();
         using var process = Start(args, output, environment);
+        return await WaitForExitAsync(process, output, timeout, $"disttrain {string.Join(' ', args)}");
+    }
+
+    /// <summary>
+    /// Waits for <paramref name="process"/> (whose output is being collected into
+    /// <paramref name="output"/>) to exit; past <paramref name="timeout"/> it kills its whole tree and
+    /// throws a <see cref="TimeoutException"/> naming <paramref name="what"/>, with the output so far.
+    /// </summary>
+    public static async Task<(int ExitCode, string Output)> WaitForExitAsync(Process process, StringBuilder output, TimeSpan timeout, string what)
+    {
         using var cts = new CancellationTokenSource(timeout);
         try
         {
@@ -71,8 +81,9 @@ internal static class Disttrain
         catch (OperationCanceledException)
         {
             process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"disttrain {string.Join(' ', args)} ran past {timeout}:\n{output}");
+            throw new TimeoutException($"{what} ran past {timeout}:\n{output}");
         }
+        // The parameterless wait also waits for the redirected output to be read to its end.
         process.WaitForExit();
         lock (output)
         {

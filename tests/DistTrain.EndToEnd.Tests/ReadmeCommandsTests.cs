@@ -154,21 +154,7 @@ public sealed partial class ReadmeCommandsTests
     {
         var output = new StringBuilder();
         using var process = Start(command, environment, output, prefix: null);
-        using var cts = new CancellationTokenSource(CommandTimeout);
-        try
-        {
-            await process.WaitForExitAsync(cts.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"README command ran past {CommandTimeout}: {command}\n{output}");
-        }
-        process.WaitForExit();
-        lock (output)
-        {
-            return (process.ExitCode, output.ToString());
-        }
+        return await Disttrain.WaitForExitAsync(process, output, CommandTimeout, $"README command `{command}`");
     }
 
     /// <summary>The line in bash from the repository's root, as a user would type it.</summary>

@@ -21,20 +21,14 @@ namespace DistTrain.Training.Distributed;
 public sealed class WorkerRunner(WorkerOptions options, IGrpcTransport transport, GrpcClientOptions channelOptions, ILogger logger, WorkerMetrics? metrics = null)
 {
     /// <summary>The exit code when --give-up-after ran out: nothing answered at the coordinator's address.</summary>
-    public const int CoordinatorUnreachable = 4;
+    public const int CoordinatorUnreachable = CoordinatorWait.Unreachable;
 
     /// <summary>How often a worker that is still waiting for its coordinator says so.</summary>
-    private static readonly TimeSpan WaitingReminder = TimeSpan.FromSeconds(60);
-
     /// <summary>0 when the coordinator ended the run (or this worker was stopped); non-zero when this worker cannot go on.</summary>
     public async Task<int> RunAsync(CancellationToken stopping)
     {
         var retry = TimeSpan.FromSeconds(Math.Max(0.1, options.RetrySeconds));
-        var giveUpAfter = options.GiveUpAfterSeconds > 0 ? TimeSpan.FromSeconds(options.GiveUpAfterSeconds) : TimeSpan.MaxValue;
-        // Time since the coordinator was last reachable; null while it is.
-        System.Diagnostics.Stopwatch? waiting = null;
-        var lastReminder = TimeSpan.Zero;
-        var fullNoted = false;
+        var wait = new CoordinatorWait(options.Coordinator, retry, options.GiveUpAfterSeconds, "The coordinator is full", logger);
         while (!stopping.IsCancellationRequested)
         {
             try
@@ -45,11 +39,7 @@ public sealed class WorkerRunner(WorkerOptions options, IGrpcTransport transport
                 using var call = channel.CallInvoker.AsyncDuplexStreamingCall(TrainerMethods.Join, null, new CallOptions(cancellationToken: callLifetime.Token));
                 var session = new WorkerSessionLoop(call, callLifetime, options, logger, metrics,
                     address => transport.CreateChannel(address, channelOptions), channel.CallInvoker);
-                session.Joined += () =>
-                {
-                    waiting = null;
-                    fullNoted = false;
-                };
+                session.Joined += wait.Answered;
                 if (await session.RunAsync(stopping))
                 {
                     return 0;
@@ -72,31 +62,8 @@ public sealed class WorkerRunner(WorkerOptions options, IGrpcTransport transport
             }
             catch (Exception e) when (!stopping.IsCancellationRequested && e is RpcException or IOException or HttpRequestException or OperationCanceledException or ObjectDisposedException)
             {
-                var full = e is RpcException { StatusCode: StatusCode.ResourceExhausted };
-                if (waiting is null)
+                if (wait.GiveUpAfter(e))
                 {
-                    waiting = System.Diagnostics.Stopwatch.StartNew();
-                    lastReminder = TimeSpan.Zero;
-                    if (!full)
-                    {
-                        logger.LogInformation("Waiting for the coordinator at {Coordinator} (not reachable yet: {Reason}); trying every {Seconds:0.#} s",
-                            options.Coordinator, Reason(e), retry.TotalSeconds);
-                    }
-                }
-                else if (waiting.Elapsed - lastReminder >= WaitingReminder)
-                {
-                    lastReminder = waiting.Elapsed;
-                    logger.LogInformation("Still waiting for the coordinator at {Coordinator} after {Seconds:0} s ({Reason})", options.Coordinator, waiting.Elapsed.TotalSeconds, Reason(e));
-                }
-                if (full && !fullNoted)
-                {
-                    fullNoted = true;
-                    logger.LogWarning("The coordinator is full ({Detail}); trying again every {Seconds:0.#} s", ((RpcException)e).Status.Detail, retry.TotalSeconds);
-                }
-                if (waiting.Elapsed >= giveUpAfter)
-                {
-                    logger.LogError("Gave up: the coordinator at {Coordinator} was not reachable for {Seconds:0} s (--give-up-after); last error: {Reason}",
-                        options.Coordinator, waiting.Elapsed.TotalSeconds, Reason(e));
                     return CoordinatorUnreachable;
                 }
             }
@@ -116,8 +83,6 @@ public sealed class WorkerRunner(WorkerOptions options, IGrpcTransport transport
         logger.LogInformation("Worker stopped");
         return 0;
     }
-
-    private static string Reason(Exception e) => e is RpcException rpc ? rpc.Status.Detail : e.Message;
 
     /// <summary>One connection's life: join, then weights and tasks until the stream ends.</summary>
     /// <param name="connect">Opens a channel to a slice owner (parameter shards).</param>

@@ -1,5 +1,5 @@
-using System.Diagnostics;
 using DistTrain.Core;
+using DistTrain.Training.Distributed;
 using DistTrain.Training.Protocol;
 using DistTrain.Training.Protocol.V1;
 using DistTrain.Transport;
@@ -19,9 +19,7 @@ public sealed class ParameterServerRunner(ParameterServerOptions options, IGrpcT
     ParameterServerService service, string address, ILogger logger)
 {
     /// <summary>The exit code when --give-up-after ran out: nothing answered at the coordinator's address.</summary>
-    public const int CoordinatorUnreachable = 4;
-
-    private static readonly TimeSpan WaitingReminder = TimeSpan.FromSeconds(60);
+    public const int CoordinatorUnreachable = CoordinatorWait.Unreachable;
 
     /// <summary>
     /// How long a stopping server that owns a slice keeps serving it: the coordinator stops the run,
@@ -33,10 +31,7 @@ public sealed class ParameterServerRunner(ParameterServerOptions options, IGrpcT
     public async Task<int> RunAsync(CancellationToken stopping)
     {
         var retry = TimeSpan.FromSeconds(Math.Max(0.1, options.RetrySeconds));
-        var giveUpAfter = options.GiveUpAfterSeconds > 0 ? TimeSpan.FromSeconds(options.GiveUpAfterSeconds) : TimeSpan.MaxValue;
-        Stopwatch? waiting = null;
-        var lastReminder = TimeSpan.Zero;
-        var fullNoted = false;
+        var wait = new CoordinatorWait(options.Coordinator, retry, options.GiveUpAfterSeconds, "The coordinator needs no more parameter servers", logger);
         while (!stopping.IsCancellationRequested)
         {
             try
@@ -46,11 +41,7 @@ public sealed class ParameterServerRunner(ParameterServerOptions options, IGrpcT
                 using var callLifetime = new CancellationTokenSource();
                 using var call = channel.CallInvoker.AsyncDuplexStreamingCall(ParameterShardMethods.Register, null, new CallOptions(cancellationToken: callLifetime.Token));
                 var registration = new Registration(call, options, address, service, logger);
-                registration.Answered += () =>
-                {
-                    waiting = null;
-                    fullNoted = false;
-                };
+                registration.Answered += wait.Answered;
                 using var onStop = stopping.Register(() => registration.Leave(callLifetime));
                 if (await registration.RunAsync(callLifetime.Token))
                 {
@@ -75,30 +66,8 @@ public sealed class ParameterServerRunner(ParameterServerOptions options, IGrpcT
             catch (Exception e) when (!stopping.IsCancellationRequested && e is RpcException or IOException or HttpRequestException or OperationCanceledException or ObjectDisposedException)
             {
                 service.Serve(null);
-                var full = e is RpcException { StatusCode: StatusCode.ResourceExhausted };
-                if (waiting is null)
+                if (wait.GiveUpAfter(e))
                 {
-                    waiting = Stopwatch.StartNew();
-                    lastReminder = TimeSpan.Zero;
-                    if (!full)
-                    {
-                        logger.LogInformation("Waiting for the coordinator at {Coordinator} ({Reason}); trying every {Seconds:0.#} s", options.Coordinator, Reason(e), retry.TotalSeconds);
-                    }
-                }
-                else if (waiting.Elapsed - lastReminder >= WaitingReminder)
-                {
-                    lastReminder = waiting.Elapsed;
-                    logger.LogInformation("Still waiting for the coordinator at {Coordinator} after {Seconds:0} s ({Reason})", options.Coordinator, waiting.Elapsed.TotalSeconds, Reason(e));
-                }
-                if (full && !fullNoted)
-                {
-                    fullNoted = true;
-                    logger.LogWarning("The coordinator needs no more parameter servers ({Detail}); trying again every {Seconds:0.#} s", ((RpcException)e).Status.Detail, retry.TotalSeconds);
-                }
-                if (waiting.Elapsed >= giveUpAfter)
-                {
-                    logger.LogError("Gave up: the coordinator at {Coordinator} was not reachable for {Seconds:0} s (--give-up-after); last error: {Reason}",
-                        options.Coordinator, waiting.Elapsed.TotalSeconds, Reason(e));
                     return CoordinatorUnreachable;
                 }
             }
@@ -122,8 +91,6 @@ public sealed class ParameterServerRunner(ParameterServerOptions options, IGrpcT
         logger.LogInformation("Parameter server stopped");
         return 0;
     }
-
-    private static string Reason(Exception e) => e is RpcException rpc ? rpc.Status.Detail : e.Message;
 
     /// <summary>One Register stream's life: join, then the assignment, state requests and reports until it ends.</summary>
     private sealed class Registration(AsyncDuplexStreamingCall<OwnerReport, OwnerOrder> call, ParameterServerOptions options, string address,
