@@ -109,6 +109,32 @@ public class ObservabilityTests
     }
 
     [Fact]
+    public async Task With_parameter_shards_the_timeline_shows_each_workers_push_as_the_worker_timed_it()
+    {
+        var data = await Disttrain.DataDirAsync();
+        var outDir = Disttrain.TempDir("timeline-slices");
+        var file = Path.Combine(outDir, "timeline.json");
+        var (exit, output) = await Disttrain.RunAsync(["run", "--workers", "2", "--parameter-shards", "2", "--data-dir", data, "--epochs", "1",
+            "--dashboard", "off", "--timeline", file, "--timeline-iterations", "30", "--out", outDir], Timeout);
+        Assert.True(exit == 0, output);
+
+        using var trace = JsonDocument.Parse(File.ReadAllBytes(file));
+        var workerSlices = trace.RootElement.GetProperty("traceEvents").EnumerateArray()
+            .Where(e => e.GetProperty("ph").GetString() == "X" && e.GetProperty("pid").GetInt32() == 2)
+            .ToList();
+        var lanes = workerSlices.GroupBy(e => e.GetProperty("tid").GetInt32()).ToList();
+        Assert.Equal(2, lanes.Count);
+        foreach (var lane in lanes)
+        {
+            // One push per training shard in the window (30 iterations, the two workers share them), each with the worker's own duration.
+            var pushes = lane.Where(e => e.GetProperty("name").GetString() == "pushing gradient").ToList();
+            Assert.InRange(pushes.Count, 5, 60);
+            Assert.All(pushes, p => Assert.True(p.GetProperty("args").GetProperty("push_ms").GetDouble() > 0, p.ToString()));
+            Assert.Equal(lane.Count(e => e.GetProperty("name").GetString() is "compute" or "compute (late copy)"), pushes.Count);
+        }
+    }
+
+    [Fact]
     public async Task The_straggler_report_names_the_slowed_worker()
     {
         var data = await Disttrain.DataDirAsync();

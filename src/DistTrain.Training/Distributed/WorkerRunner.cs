@@ -217,6 +217,7 @@ public sealed class WorkerRunner(WorkerOptions options, IGrpcTransport transport
         private async Task<ShardResult> ComputeWithOwnersAsync(NetworkSpec spec, ShardTask task, ParameterOwners from, CancellationToken cancellationToken)
         {
             var taskVersion = (long)task.Version;
+            var waited = Stopwatch.StartNew();
             float[] pulled;
             try
             {
@@ -226,7 +227,9 @@ public sealed class WorkerRunner(WorkerOptions options, IGrpcTransport transport
             {
                 return Unanswered(task, e.Problem, e.Message);
             }
+            var weightsWait = waited.Elapsed;
             var result = Compute(spec, task, pulled);
+            result.WeightsWaitMicros = (ulong)(weightsWait.Ticks / TimeSpan.TicksPerMicrosecond);
             if (task.Kind != TaskKind.Evaluate)
             {
                 try
@@ -237,7 +240,9 @@ public sealed class WorkerRunner(WorkerOptions options, IGrpcTransport transport
                 {
                     logger.LogDebug("Could not ask for weight version {Version} ahead: {Reason}", taskVersion + 1, e.Message);
                 }
+                var pushing = Stopwatch.StartNew();
                 var (problem, detail) = await from.PushAsync(taskVersion, (int)task.ShardIndex, gradient.Encode(precision).Memory, precision, cancellationToken);
+                result.PushMicros = (ulong)(pushing.Elapsed.Ticks / TimeSpan.TicksPerMicrosecond);
                 result.PushProblem = problem;
                 result.PushDetail = detail;
             }

@@ -49,9 +49,12 @@ public readonly record struct ShardSent(string Worker, int Shard, ShardWork Work
 /// <summary>
 /// A worker's answer: sent at <see cref="Sent"/> and received at <see cref="Received"/> by the
 /// coordinator's clock, <see cref="ComputeMicros"/> by the worker's. <see cref="Counted"/> is false
-/// for the slower copy of a speculated shard and for an earlier call's answer.
+/// for the slower copy of a speculated shard and for an earlier call's answer. With parameter shards
+/// the worker also says how long it waited for the weights and how long its push took
+/// (<see cref="WeightsWaitMicros"/>, <see cref="PushMicros"/>; 0 without).
 /// </summary>
-public readonly record struct ShardAnswer(string Worker, int Shard, ShardWork Work, DateTime Sent, DateTime Received, long ComputeMicros, long ResultBytes, bool Counted)
+public readonly record struct ShardAnswer(string Worker, int Shard, ShardWork Work, DateTime Sent, DateTime Received, long ComputeMicros, long ResultBytes, bool Counted,
+    long WeightsWaitMicros = 0, long PushMicros = 0)
 {
     public double RoundTripSeconds => Math.Max(0, (Received - Sent).TotalSeconds);
 

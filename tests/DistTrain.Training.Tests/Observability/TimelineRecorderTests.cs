@@ -83,4 +83,33 @@ public class TimelineRecorderTests
         Assert.DoesNotContain(events, e => e.GetProperty("name").GetString() is "optimizer step" or "compute");
         Assert.Equal(2, events.Count(e => e.GetProperty("name").GetString() == "evaluation"));
     }
+
+    [Fact]
+    public void With_parameter_shards_the_wait_for_weights_and_the_push_are_drawn_from_the_workers_own_durations()
+    {
+        var file = new MemoryStream();
+        using (var recorder = new TimelineRecorder(file, iterationsPerEpoch: 5, maxEvents: 100_000, Events.Origin))
+        {
+            recorder.WorkerJoined("worker-1", Events.Origin);
+            recorder.RunStarted(Events.Start(1, 5));
+            // Round trip 20 ms: 6 ms waiting for the weights, 1 ms of compute, 11 ms of push, 2 ms of network.
+            var answer = Events.Answer("worker-1", 0.2, 20, 1.0) with { WeightsWaitMicros = 6_000, PushMicros = 11_000 };
+            recorder.ShardAnswered(answer);
+            recorder.RunEnded(completed: true);
+        }
+        using var json = JsonDocument.Parse(file.ToArray());
+        var slices = json.RootElement.GetProperty("traceEvents").EnumerateArray()
+            .Where(e => e.GetProperty("ph").GetString() == "X" && e.GetProperty("pid").GetInt32() == 2)
+            .Select(e => (Name: e.GetProperty("name").GetString(), Start: e.GetProperty("ts").GetDouble(), Duration: e.GetProperty("dur").GetDouble()))
+            .OrderBy(e => e.Start)
+            .ToList();
+
+        Assert.Equal(["task in transit", "waiting for weights", "compute", "pushing gradient", "sending result"], slices.Select(s => s.Name));
+        Assert.Equal(6_000, slices[1].Duration, 1);
+        Assert.Equal(1_000, slices[2].Duration, 1);
+        Assert.Equal(11_000, slices[3].Duration, 1);
+        // Back to back, and together the whole round trip.
+        Assert.True(slices.Zip(slices.Skip(1)).All(p => Math.Abs(p.First.Start + p.First.Duration - p.Second.Start) < 0.5));
+        Assert.Equal(20_000, slices[^1].Start + slices[^1].Duration - slices[0].Start, 1);
+    }
 }

@@ -4,7 +4,8 @@ namespace DistTrain.Training.Observability.Timeline;
 /// The run as a Chrome trace (<c>--timeline FILE</c>). Process "coordinator" has the training loop's
 /// lane (gather batch, broadcast, waiting for shards, optimizer step, evaluation, checkpoint) and a
 /// lane of events (joins, leaves, rejections, speculation); process "workers" has one lane per
-/// worker (task in transit, compute, sending the result; gaps are idle).
+/// worker (task in transit, compute, sending the result; with parameter shards also waiting for
+/// the weights and pushing the gradient, as the worker timed them; gaps are idle).
 /// </summary>
 /// <remarks>
 /// Worker lanes are derived from the coordinator's clock: a shard left at S and its result arrived
@@ -198,19 +199,36 @@ public sealed class TimelineRecorder : IRunObserver, IDisposable
             var sent = Micros(answer.Sent);
             var received = Micros(answer.Received);
             var compute = answer.ComputeMicros;
-            var network = Math.Max(0, received - sent - compute);
+            // The worker's own durations (by its clock) are laid out backwards from the answer; the
+            // rest of the round trip is the network's, of which the result's share is estimated.
+            var wait = Math.Max(0, answer.WeightsWaitMicros);
+            var push = Math.Max(0, answer.PushMicros);
+            var network = Math.Max(0, received - sent - wait - compute - push);
             lane.SmallestNetwork = Math.Min(lane.SmallestNetwork, network);
             var resultTransfer = Math.Min(network, lane.SmallestNetwork / 2);
-            var computeEnd = Math.Max(lane.End, received - resultTransfer);
+            var pushEnd = Math.Max(lane.End, received - resultTransfer);
+            var pushStart = Math.Max(lane.End, pushEnd - push);
+            var computeEnd = pushStart;
             var computeStart = Math.Max(lane.End, computeEnd - compute);
-            if (computeStart > sent && sent >= lane.End)
+            var waitStart = Math.Max(lane.End, computeStart - wait);
+            if (waitStart > sent && sent >= lane.End)
             {
-                trace.Complete("task in transit", "shard", WorkersPid, lane.Tid, sent, computeStart - sent, [("shard", answer.Shard)]);
+                trace.Complete("task in transit", "shard", WorkersPid, lane.Tid, sent, waitStart - sent, [("shard", answer.Shard)]);
+            }
+            if (computeStart > waitStart)
+            {
+                trace.Complete("waiting for weights", "shard", WorkersPid, lane.Tid, waitStart, computeStart - waitStart,
+                    [("shard", answer.Shard), ("wait_ms", wait / 1000.0)]);
             }
             var name = answer.Work == ShardWork.Gradient ? (answer.Counted ? "compute" : "compute (late copy)") : "evaluate";
             trace.Complete(name, "shard", WorkersPid, lane.Tid, computeStart, computeEnd - computeStart,
                 [("shard", answer.Shard), ("compute_ms", compute / 1000.0), ("round_trip_ms", (received - sent) / 1000.0)]);
-            trace.Complete("sending result", "shard", WorkersPid, lane.Tid, computeEnd, received - computeEnd, [("shard", answer.Shard)]);
+            if (pushEnd > pushStart)
+            {
+                trace.Complete("pushing gradient", "shard", WorkersPid, lane.Tid, pushStart, pushEnd - pushStart,
+                    [("shard", answer.Shard), ("push_ms", push / 1000.0)]);
+            }
+            trace.Complete("sending result", "shard", WorkersPid, lane.Tid, pushEnd, received - pushEnd, [("shard", answer.Shard)]);
             lane.End = received;
             CheckFull();
         }
