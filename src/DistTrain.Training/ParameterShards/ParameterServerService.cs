@@ -55,10 +55,7 @@ public sealed class ParameterServerService(ILogger logger)
                     case ExchangeRequest.KindOneofCase.PushEnd:
                         var end = request.PushEnd;
                         var (answer, why) = stream.TakeNote((long)end.Version, end.Shard) ?? serving.Receipt((long)end.Version, (int)Math.Min(end.Shard, int.MaxValue));
-                        stream.Send(new ExchangeReply
-                        {
-                            Receipt = new PushReceipt { Version = end.Version, Shard = end.Shard, Problem = ToWire(answer), Detail = why ?? "" },
-                        });
+                        stream.SendReceipt(new PushReceipt { Version = end.Version, Shard = end.Shard, Problem = ToWire(answer), Detail = why ?? "" });
                         break;
                     default:
                         logger.LogDebug("Ignored an empty Exchange message from {Peer}", context.Peer);
