@@ -16,15 +16,7 @@ public sealed class TlsTests(PythonInterop python) : IClassFixture<PythonInterop
         await using var host = await TestServer.StartAsync(server, TlsOptions());
         Assert.Equal("https", host.Server.Address.Scheme);
         using var channel = host.Channel(Trusting(), client);
-        var echo = new Echo.EchoClient(channel.CallInvoker);
-        Assert.Equal("slt", (await echo.UnaryAsync(new EchoRequest { Text = "tls" })).Text);
-
-        using var call = echo.Chat();
-        await call.RequestStream.WriteAsync(new EchoRequest { Text = "ab" });
-        Assert.True(await call.ResponseStream.MoveNext(CancellationToken.None));
-        Assert.Equal("ba", call.ResponseStream.Current.Text);
-        await call.RequestStream.CompleteAsync();
-        Assert.False(await call.ResponseStream.MoveNext(CancellationToken.None));
+        await EchoesUnaryAndChat(channel.CallInvoker);
 
         var output = new StringWriter();
         Assert.Equal(HealthProbe.Serving, await HealthProbe.CheckAsync(TransportNames.Create(client), host.Address, TimeSpan.FromSeconds(10), output, string.Empty, Trusting()));
@@ -92,14 +84,7 @@ public sealed class TlsTests(PythonInterop python) : IClassFixture<PythonInterop
         var address = $"https://127.0.0.1:{server.Port}";
         using (var channel = TransportNames.Create(client).CreateChannel(address, Trusting()))
         {
-            var echo = new Echo.EchoClient(channel.CallInvoker);
-            Assert.Equal("slt", (await echo.UnaryAsync(new EchoRequest { Text = "tls" })).Text);
-            using var call = echo.Chat();
-            await call.RequestStream.WriteAsync(new EchoRequest { Text = "ab" });
-            Assert.True(await call.ResponseStream.MoveNext(CancellationToken.None));
-            Assert.Equal("ba", call.ResponseStream.Current.Text);
-            await call.RequestStream.CompleteAsync();
-            Assert.False(await call.ResponseStream.MoveNext(CancellationToken.None));
+            await EchoesUnaryAndChat(channel.CallInvoker);
         }
         // Without the root the handshake fails on our side.
         using var untrusting = TransportNames.Create(client).CreateChannel(address, new GrpcClientOptions());
@@ -109,6 +94,19 @@ public sealed class TlsTests(PythonInterop python) : IClassFixture<PythonInterop
     }
 
     public void Dispose() => _certificate.Dispose();
+
+    /// <summary>A unary call and a two-way stream through <paramref name="invoker"/> each come back reversed.</summary>
+    private static async Task EchoesUnaryAndChat(CallInvoker invoker)
+    {
+        var echo = new Echo.EchoClient(invoker);
+        Assert.Equal("slt", (await echo.UnaryAsync(new EchoRequest { Text = "tls" })).Text);
+        using var call = echo.Chat();
+        await call.RequestStream.WriteAsync(new EchoRequest { Text = "ab" });
+        Assert.True(await call.ResponseStream.MoveNext(CancellationToken.None));
+        Assert.Equal("ba", call.ResponseStream.Current.Text);
+        await call.RequestStream.CompleteAsync();
+        Assert.False(await call.ResponseStream.MoveNext(CancellationToken.None));
+    }
 
     private GrpcClientOptions Trusting() => new() { TrustedCaCertificatePath = _certificate.CertificatePath };
 

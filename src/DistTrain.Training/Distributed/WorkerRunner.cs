@@ -20,10 +20,6 @@ namespace DistTrain.Training.Distributed;
 /// </summary>
 public sealed class WorkerRunner(WorkerOptions options, IGrpcTransport transport, GrpcClientOptions channelOptions, ILogger logger, WorkerMetrics? metrics = null)
 {
-    /// <summary>The exit code when --give-up-after ran out: nothing answered at the coordinator's address.</summary>
-    public const int CoordinatorUnreachable = CoordinatorWait.Unreachable;
-
-    /// <summary>How often a worker that is still waiting for its coordinator says so.</summary>
     /// <summary>0 when the coordinator ended the run (or this worker was stopped); non-zero when this worker cannot go on.</summary>
     public async Task<int> RunAsync(CancellationToken stopping)
     {
@@ -64,7 +60,7 @@ public sealed class WorkerRunner(WorkerOptions options, IGrpcTransport transport
             {
                 if (wait.GiveUpAfter(e))
                 {
-                    return CoordinatorUnreachable;
+                    return CoordinatorWait.Unreachable;
                 }
             }
             catch (Exception e) when (stopping.IsCancellationRequested && e is OperationCanceledException or RpcException or IOException or ObjectDisposedException)
@@ -217,7 +213,7 @@ public sealed class WorkerRunner(WorkerOptions options, IGrpcTransport transport
         private async Task<ShardResult> ComputeWithOwnersAsync(NetworkSpec spec, ShardTask task, ParameterOwners from, CancellationToken cancellationToken)
         {
             var taskVersion = (long)task.Version;
-            var waited = Stopwatch.StartNew();
+            var waitStarted = Stopwatch.GetTimestamp();
             float[] pulled;
             try
             {
@@ -227,7 +223,7 @@ public sealed class WorkerRunner(WorkerOptions options, IGrpcTransport transport
             {
                 return Unanswered(task, e.Problem, e.Message);
             }
-            var weightsWait = waited.Elapsed;
+            var weightsWait = Stopwatch.GetElapsedTime(waitStarted);
             var result = Compute(spec, task, pulled);
             result.WeightsWaitMicros = (ulong)(weightsWait.Ticks / TimeSpan.TicksPerMicrosecond);
             if (task.Kind != TaskKind.Evaluate)
@@ -240,9 +236,9 @@ public sealed class WorkerRunner(WorkerOptions options, IGrpcTransport transport
                 {
                     logger.LogDebug("Could not ask for weight version {Version} ahead: {Reason}", taskVersion + 1, e.Message);
                 }
-                var pushing = Stopwatch.StartNew();
+                var pushStarted = Stopwatch.GetTimestamp();
                 var (problem, detail) = await from.PushAsync(taskVersion, (int)task.ShardIndex, gradient.Encode(precision).Memory, precision, cancellationToken);
-                result.PushMicros = (ulong)(pushing.Elapsed.Ticks / TimeSpan.TicksPerMicrosecond);
+                result.PushMicros = (ulong)(Stopwatch.GetElapsedTime(pushStarted).Ticks / TimeSpan.TicksPerMicrosecond);
                 result.PushProblem = problem;
                 result.PushDetail = detail;
             }

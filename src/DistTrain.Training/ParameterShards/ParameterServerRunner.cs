@@ -18,9 +18,6 @@ namespace DistTrain.Training.ParameterShards;
 public sealed class ParameterServerRunner(ParameterServerOptions options, IGrpcTransport transport, GrpcClientOptions channelOptions,
     ParameterServerService service, string address, ILogger logger)
 {
-    /// <summary>The exit code when --give-up-after ran out: nothing answered at the coordinator's address.</summary>
-    public const int CoordinatorUnreachable = CoordinatorWait.Unreachable;
-
     /// <summary>
     /// How long a stopping server that owns a slice keeps serving it: the coordinator stops the run,
     /// brings in every slice for its checkpoint and then says the run is over.
@@ -68,7 +65,7 @@ public sealed class ParameterServerRunner(ParameterServerOptions options, IGrpcT
                 service.Serve(null);
                 if (wait.GiveUpAfter(e))
                 {
-                    return CoordinatorUnreachable;
+                    return CoordinatorWait.Unreachable;
                 }
             }
             catch (Exception e) when (stopping.IsCancellationRequested && e is OperationCanceledException or RpcException or IOException or ObjectDisposedException)
