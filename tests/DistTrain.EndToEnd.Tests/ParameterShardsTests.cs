@@ -146,6 +146,24 @@ public partial class ParameterShardsTests
         Assert.Equal(reference, Disttrain.Summary(outDir).GetProperty("weights_sha256").GetString());
     }
 
+    [Fact]
+    public async Task A_step_that_diverges_in_a_slice_stops_the_run_with_the_divergence_exit_code()
+    {
+        // Each shard's gradient is finite, their sum is not: the coordinator's slice (which holds
+        // parameter 0) finds it while stepping, after the results are in and the next tasks may be out.
+        var data = await Disttrain.DataDirAsync();
+        using var cluster = new Cluster();
+        cluster.StartCoordinator(["--min-workers", "2", "--parameter-shards", "2", "--data-dir", data, "--epochs", "1", "--shards", "2",
+            "--batch-size", "512", "--out", Disttrain.TempDir("ps-diverge")]);
+        cluster.StartParameterServer("ps-1");
+        var huge = new Dictionary<string, string> { ["DISTTRAIN_TEST_FAULT"] = "huge-gradient" };
+        cluster.StartWorker("w1", huge);
+        cluster.StartWorker("w2", huge);
+        Assert.Equal(3, await cluster.WaitForCoordinator(TimeSpan.FromMinutes(2)));
+        Assert.True(cluster.Logged("is not finite (NaN or infinity): training diverged; lower --lr"), cluster.Dump());
+        Assert.False(cluster.Logged("bad results"), cluster.Dump());
+    }
+
     /// <summary>
     /// Waits until the run is at iteration <paramref name="iteration"/> or later, as a progress line
     /// (one every 3 s within an epoch) or an epoch's end says: an epoch shorter than 3 s has no progress line.

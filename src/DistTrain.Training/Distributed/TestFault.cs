@@ -5,7 +5,8 @@ namespace DistTrain.Training.Distributed;
 
 /// <summary>
 /// Fault injection for the reliability tests, switched on by the environment variable
-/// DISTTRAIN_TEST_FAULT of a worker process: poison-gradient (NaN), wrong-length, stale-version,
+/// DISTTRAIN_TEST_FAULT of a worker process: poison-gradient (NaN), huge-gradient (the largest
+/// float: finite, but two shards' sum is not, so the step diverges), wrong-length, stale-version,
 /// or slow-ms=N (sleep before each shard). Never set in normal use.
 /// </summary>
 internal sealed class TestFault
@@ -33,7 +34,7 @@ internal sealed class TestFault
         {
             return new TestFault("slow", ms);
         }
-        return value is "poison-gradient" or "wrong-length" or "stale-version"
+        return value is "poison-gradient" or "huge-gradient" or "wrong-length" or "stale-version"
             ? new TestFault(value, 0)
             : throw new ArgumentException($"{Variable}: unknown fault '{value}'");
     }
@@ -51,9 +52,9 @@ internal sealed class TestFault
     /// <summary>Before the gradient is encoded.</summary>
     public void Corrupt(Span<float> gradient)
     {
-        if (kind == "poison-gradient" && gradient.Length > 0)
+        if (gradient.Length > 0 && kind is "poison-gradient" or "huge-gradient")
         {
-            gradient[0] = float.NaN;
+            gradient[0] = kind == "poison-gradient" ? float.NaN : float.MaxValue;
         }
     }
 

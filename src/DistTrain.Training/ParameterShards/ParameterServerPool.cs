@@ -6,7 +6,9 @@ namespace DistTrain.Training.ParameterShards;
 /// <summary>
 /// Membership of the parameter servers: each registers through its Register stream, every change
 /// reaches the coordinator's loop as an <see cref="OwnerEvent"/>, in order. Losing a server that
-/// owns a slice ends the run: <see cref="Lost"/> is cancelled at once, so no wait outlasts it.
+/// owns a slice ends the run: <see cref="Lost"/> is cancelled at once, so no wait outlasts it. So
+/// does a slice's step that diverged: the coordinator does not wait for each step's reports before
+/// the next tasks go out, and the workers would otherwise be refused that slice's next version.
 /// </summary>
 public sealed class ParameterServerPool(int capacity, ILogger logger)
 {
@@ -16,6 +18,7 @@ public sealed class ParameterServerPool(int capacity, ILogger logger)
     private readonly CancellationTokenSource lost = new();
     private readonly CancellationTokenSource leaving = new();
     private string? lossReason;
+    private string? divergence;
     private int nextId;
 
     /// <summary>Parameter servers the run needs: P - 1.</summary>
@@ -23,10 +26,15 @@ public sealed class ParameterServerPool(int capacity, ILogger logger)
 
     public ChannelReader<OwnerEvent> Events => events.Reader;
 
-    /// <summary>Cancelled when a server that owns a slice is lost; <see cref="LossReason"/> says which and why.</summary>
+    /// <summary>
+    /// Cancelled when a server that owns a slice is lost (<see cref="LossReason"/> says which and
+    /// why) or a slice's step diverged (<see cref="Divergence"/>).
+    /// </summary>
     public CancellationToken Lost => lost.Token;
 
     public string? LossReason => Volatile.Read(ref lossReason);
+
+    public string? Divergence => Volatile.Read(ref divergence);
 
     /// <summary>Cancelled when a server that owns a slice says it is stopping: the run stops with a checkpoint while it still serves.</summary>
     public CancellationToken Leaving => leaving.Token;
@@ -98,7 +106,14 @@ public sealed class ParameterServerPool(int capacity, ILogger logger)
         events.Writer.TryWrite(new OwnerEvent.Left(session, reason));
     }
 
-    public void Post(OwnerEvent e) => events.Writer.TryWrite(e);
+    public void Post(OwnerEvent e)
+    {
+        if (e is OwnerEvent.Diverged diverged && Interlocked.CompareExchange(ref divergence, diverged.Problem, null) is null)
+        {
+            lost.Cancel();
+        }
+        events.Writer.TryWrite(e);
+    }
 
     public IReadOnlyList<OwnerSession> Snapshot()
     {

@@ -13,8 +13,9 @@ namespace DistTrain.Training.ParameterShards;
 /// The coordinator's side of parameter shards: the weights and the optimizer state cut into the
 /// slices of <see cref="SlicePlan"/>, slice 0 owned here (served to workers by
 /// <paramref name="local"/>) and each other by a parameter server. It waits for the servers, hands
-/// each its slice, knows a step is done when every owner reports the next version, and brings the
-/// slices in whole for a checkpoint or the summary. Only the training loop's thread calls it.
+/// each its slice, confirms each step by every owner's report of the next version (one iteration
+/// late, see <see cref="StepAsync"/>), and brings the slices in whole for a checkpoint or the
+/// summary. Only the training loop's thread calls it.
 /// </summary>
 public sealed class ShardedParameterStore(TrainingConfiguration config, ParameterLayout layout, IReadOnlyList<ParameterSlice> plan,
     ParameterServerPool servers, ParameterServerService local, TimeSpan heartbeatInterval, ILogger logger, IRunObserver observer)
@@ -86,11 +87,20 @@ public sealed class ShardedParameterStore(TrainingConfiguration config, Paramete
         {
             throw new InvalidOperationException($"iteration {iteration} is not weight version {state.Version}: the owners step by version");
         }
-        var next = state.Version + 1;
+        // Every shard's result is in, so every owner holds every gradient of this step and takes it
+        // on its own. Waiting here for their reports of it would add a trip over their busiest links
+        // (the weights going out) to every iteration: the reports of the step before are waited for
+        // instead, so the owners are never more than one step ahead of what is confirmed.
         using var failedOrStopping = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, servers.Lost);
-        while (versions.Any(v => v < next))
+        await ReachedAsync(state.Version, failedOrStopping.Token);
+    }
+
+    /// <summary>Waits until every owner reported <paramref name="version"/>, applying the events that arrive meanwhile.</summary>
+    private async Task ReachedAsync(long version, CancellationToken cancellationToken)
+    {
+        while (versions.Any(v => v < version))
         {
-            await NextAsync(failedOrStopping.Token);
+            await NextAsync(cancellationToken);
         }
     }
 
@@ -99,6 +109,7 @@ public sealed class ShardedParameterStore(TrainingConfiguration config, Paramete
         var mine = own ?? throw new InvalidOperationException("the store is not open");
         using var failedOrStopping = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, servers.Lost);
         var token = failedOrStopping.Token;
+        await ReachedAsync(state.Version, token);
         foreach (var server in owners.OfType<OwnerSession>())
         {
             server.Send(new OwnerOrder { StateRequest = new StateRequest { Version = (ulong)state.Version } });
@@ -148,6 +159,10 @@ public sealed class ShardedParameterStore(TrainingConfiguration config, Paramete
 
     public void ThrowIfFailed()
     {
+        if (servers.Divergence is { } problem)
+        {
+            throw new TrainingDivergedException(problem);
+        }
         if (servers.LossReason is { } reason)
         {
             throw new StateLostException($"{reason}; the run cannot go on without its slice of the weights and optimizer state");
