@@ -122,8 +122,14 @@ public class ObservabilityTests
         var workerSlices = trace.RootElement.GetProperty("traceEvents").EnumerateArray()
             .Where(e => e.GetProperty("ph").GetString() == "X" && e.GetProperty("pid").GetInt32() == 2)
             .ToList();
-        var lanes = workerSlices.GroupBy(e => e.GetProperty("tid").GetInt32()).ToList();
+        var arriving = workerSlices.Where(e => e.GetProperty("name").GetString() == "weights arriving").ToList();
+        var lanes = workerSlices.Except(arriving).GroupBy(e => e.GetProperty("tid").GetInt32()).ToList();
         Assert.Equal(2, lanes.Count);
+        // Each worker's next weights, on a lane of their own: when the first and the last block came, after the push before began.
+        Assert.Equal(2, arriving.Select(e => e.GetProperty("tid").GetInt32()).Distinct().Count());
+        Assert.InRange(arriving.Count, 5, 60);
+        Assert.All(arriving, e => Assert.True(e.GetProperty("args").GetProperty("first_block_after_push_ms").GetDouble() <= e.GetProperty("args").GetProperty("last_block_after_push_ms").GetDouble()
+            && e.GetProperty("args").GetProperty("last_block_after_push_ms").GetDouble() > 0, e.ToString()));
         foreach (var lane in lanes)
         {
             // One push per training shard in the window (30 iterations, the two workers share them), each with the worker's own duration.

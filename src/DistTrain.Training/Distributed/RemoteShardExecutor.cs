@@ -134,7 +134,8 @@ public sealed class RemoteShardExecutor(WorkerPool pool, int parameterCount, Wir
                 a.Worker.Outstanding--;
                 watch.ShardAnswered(new ShardAnswer(a.Worker.Name, task.Shard, task.Work, task.SentUtc, a.ReceivedUtc, (long)a.Result.ComputeMicros,
                     a.Result.Gradient.Length, Counted: task.Call == call && !done[task.Shard],
-                    WeightsWaitMicros: (long)a.Result.WeightsWaitMicros, PushMicros: (long)a.Result.PushMicros));
+                    WeightsWaitMicros: (long)a.Result.WeightsWaitMicros, PushMicros: (long)a.Result.PushMicros,
+                    WeightsFirstBlockMicros: a.Result.WeightsFirstBlockMicros, WeightsLastBlockMicros: a.Result.WeightsLastBlockMicros));
                 if (task.Call != call || done[task.Shard])
                 {
                     // An earlier iteration's task, or the slower copy of a speculated shard: the bits are the same, the first answer won.

@@ -89,6 +89,8 @@ public sealed class WorkerRunner(WorkerOptions options, IGrpcTransport transport
         private readonly SemaphoreSlim writeLock = new(1, 1);
         private ReceivedWeights weights = new(0);
         private long version = -1;
+        // With parameter shards: the version this worker last pushed a gradient of, and when that push began.
+        private (long Version, long StartedAt) lastPush = (-1, 0);
         private Network? network;
         private OutgoingGradient gradient = new(0);
         private WirePrecisionKind precision;
@@ -226,6 +228,11 @@ public sealed class WorkerRunner(WorkerOptions options, IGrpcTransport transport
             var weightsWait = Stopwatch.GetElapsedTime(waitStarted);
             var result = Compute(spec, task, pulled);
             result.WeightsWaitMicros = (ulong)(weightsWait.Ticks / TimeSpan.TicksPerMicrosecond);
+            if (lastPush.Version == taskVersion - 1 && from.Arrival(taskVersion) is { } arrival)
+            {
+                result.WeightsFirstBlockMicros = Micros(lastPush.StartedAt, arrival.First);
+                result.WeightsLastBlockMicros = Micros(lastPush.StartedAt, arrival.Last);
+            }
             if (task.Kind != TaskKind.Evaluate)
             {
                 try
@@ -237,6 +244,7 @@ public sealed class WorkerRunner(WorkerOptions options, IGrpcTransport transport
                     logger.LogDebug("Could not ask for weight version {Version} ahead: {Reason}", taskVersion + 1, e.Message);
                 }
                 var pushStarted = Stopwatch.GetTimestamp();
+                lastPush = (taskVersion, pushStarted);
                 var (problem, detail) = await from.PushAsync(taskVersion, (int)task.ShardIndex, gradient.Encode(precision).Memory, precision, cancellationToken);
                 result.PushMicros = (ulong)(Stopwatch.GetElapsedTime(pushStarted).Ticks / TimeSpan.TicksPerMicrosecond);
                 result.PushProblem = problem;
@@ -245,6 +253,8 @@ public sealed class WorkerRunner(WorkerOptions options, IGrpcTransport transport
             fault?.Corrupt(result);
             return result;
         }
+
+        private static long Micros(long from, long to) => (to - from) * 1_000_000 / Stopwatch.Frequency;
 
         /// <summary>The answer to a task whose weights could not be had: the coordinator recomputes it elsewhere or, for an old task, drops it.</summary>
         private static ShardResult Unanswered(ShardTask task, PushProblem problem, string detail) => new()

@@ -51,10 +51,12 @@ public readonly record struct ShardSent(string Worker, int Shard, ShardWork Work
 /// coordinator's clock, <see cref="ComputeMicros"/> by the worker's. <see cref="Counted"/> is false
 /// for the slower copy of a speculated shard and for an earlier call's answer. With parameter shards
 /// the worker also says how long it waited for the weights and how long its push took
-/// (<see cref="WeightsWaitMicros"/>, <see cref="PushMicros"/>; 0 without).
+/// (<see cref="WeightsWaitMicros"/>, <see cref="PushMicros"/>; 0 without), and when the first and
+/// last blocks of the weights arrived, counted from the start of its push of the version before
+/// (<see cref="WeightsFirstBlockMicros"/>, <see cref="WeightsLastBlockMicros"/>; 0 when unknown).
 /// </summary>
 public readonly record struct ShardAnswer(string Worker, int Shard, ShardWork Work, DateTime Sent, DateTime Received, long ComputeMicros, long ResultBytes, bool Counted,
-    long WeightsWaitMicros = 0, long PushMicros = 0)
+    long WeightsWaitMicros = 0, long PushMicros = 0, long WeightsFirstBlockMicros = 0, long WeightsLastBlockMicros = 0)
 {
     public double RoundTripSeconds => Math.Max(0, (Received - Sent).TotalSeconds);
 

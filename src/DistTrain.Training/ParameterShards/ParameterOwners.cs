@@ -56,6 +56,9 @@ public sealed class ParameterOwners : IAsyncDisposable
         return await weights.WaitAsync(version, cancellationToken);
     }
 
+    /// <summary>When the first and the last block of <paramref name="version"/> arrived (<see cref="System.Diagnostics.Stopwatch"/> timestamps), once all did.</summary>
+    public (long First, long Last)? Arrival(long version) => weights.Arrival(version);
+
     /// <summary>Asks every owner for <paramref name="version"/> without waiting for it (nothing happens when it was asked for already).</summary>
     public async Task PullAheadAsync(long version, CancellationToken cancellationToken)
     {

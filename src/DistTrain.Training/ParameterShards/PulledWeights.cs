@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using DistTrain.Training.Configuration;
 using DistTrain.Training.Loop;
 using DistTrain.Training.Protocol;
@@ -61,8 +62,13 @@ internal sealed class PulledWeights(int parameterCount)
             if (!place.Arrived[b])
             {
                 place.Arrived[b] = true;
-                if (++place.Count == blocks)
+                if (place.Count++ == 0)
                 {
+                    place.FirstBlockAt = Stopwatch.GetTimestamp();
+                }
+                if (place.Count == blocks)
+                {
+                    place.LastBlockAt = Stopwatch.GetTimestamp();
                     place.Done.TrySetResult();
                 }
             }
@@ -94,6 +100,16 @@ internal sealed class PulledWeights(int parameterCount)
         }
     }
 
+    /// <summary>When the first and the last block of <paramref name="version"/> arrived (<see cref="Stopwatch"/> timestamps), once all did.</summary>
+    public (long First, long Last)? Arrival(long version)
+    {
+        lock (gate)
+        {
+            var place = held[version & 1];
+            return place.Number == version && place.Count == blocks ? (place.FirstBlockAt, place.LastBlockAt) : null;
+        }
+    }
+
     /// <summary>The weights of <paramref name="version"/> once every block is in; valid until version + 2 is claimed.</summary>
     public async Task<float[]> WaitAsync(long version, CancellationToken cancellationToken)
     {
@@ -119,6 +135,10 @@ internal sealed class PulledWeights(int parameterCount)
         public long Number { get; private set; } = -1;
 
         public int Count { get; set; }
+
+        public long FirstBlockAt { get; set; }
+
+        public long LastBlockAt { get; set; }
 
         public TaskCompletionSource Done { get; private set; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 

@@ -112,4 +112,38 @@ public class TimelineRecorderTests
         Assert.True(slices.Zip(slices.Skip(1)).All(p => Math.Abs(p.First.Start + p.First.Duration - p.Second.Start) < 0.5));
         Assert.Equal(20_000, slices[^1].Start + slices[^1].Duration - slices[0].Start, 1);
     }
+
+    [Fact]
+    public void The_next_versions_weights_are_drawn_on_a_lane_of_their_own_from_the_push_they_followed()
+    {
+        var file = new MemoryStream();
+        using (var recorder = new TimelineRecorder(file, iterationsPerEpoch: 5, maxEvents: 100_000, Events.Origin))
+        {
+            recorder.WorkerJoined("worker-1", Events.Origin);
+            recorder.RunStarted(Events.Start(1, 5));
+            // Round trip 20 ms with 2 ms of network: the result's transfer is 1 ms, so the push of 11 ms began at 8.2 ms.
+            recorder.ShardAnswered(Events.Answer("worker-1", 0.2, 20, 1.0) with { WeightsWaitMicros = 6_000, PushMicros = 11_000 });
+            // The next task's weights: first block 4 ms, last 12 ms after that push began.
+            recorder.ShardAnswered(Events.Answer("worker-1", 21, 20, 1.0) with { PushMicros = 11_000, WeightsFirstBlockMicros = 4_000, WeightsLastBlockMicros = 12_000 });
+            // Counted from the second push (an evaluation: it pushes nothing) ...
+            recorder.ShardAnswered(Events.Answer("worker-1", 42, 20, 1.0) with { WeightsFirstBlockMicros = 4_000, WeightsLastBlockMicros = 12_000 });
+            // ... and then from no push this lane recorded: nothing drawn.
+            recorder.ShardAnswered(Events.Answer("worker-1", 63, 20, 1.0) with { WeightsFirstBlockMicros = 4_000, WeightsLastBlockMicros = 12_000 });
+            recorder.RunEnded(completed: true);
+        }
+        using var json = JsonDocument.Parse(file.ToArray());
+        var events = json.RootElement.GetProperty("traceEvents").EnumerateArray().ToList();
+        int LaneNamed(string name) => events.Single(e => e.GetProperty("name").GetString() == "thread_name"
+            && e.GetProperty("args").GetProperty("name").GetString() == name).GetProperty("tid").GetInt32();
+        var worker = LaneNamed("worker-1");
+        var lane = LaneNamed("worker-1: weights in");
+        Assert.NotEqual(worker, lane);
+        var arriving = events.Where(e => e.GetProperty("name").GetString() == "weights arriving").ToList();
+        Assert.Equal(2, arriving.Count);
+        Assert.All(arriving, e => Assert.Equal(lane, e.GetProperty("tid").GetInt32()));
+        Assert.Equal(12_200, arriving[0].GetProperty("ts").GetDouble(), 1);
+        Assert.Equal(8_000, arriving[0].GetProperty("dur").GetDouble(), 1);
+        // The second push began at 21 + 20 - 1 - 11 = 29 ms.
+        Assert.Equal(33_000, arriving[1].GetProperty("ts").GetDouble(), 1);
+    }
 }

@@ -5,7 +5,8 @@ namespace DistTrain.Training.Observability.Timeline;
 /// lane (gather batch, broadcast, waiting for shards, optimizer step, evaluation, checkpoint) and a
 /// lane of events (joins, leaves, rejections, speculation); process "workers" has one lane per
 /// worker (task in transit, compute, sending the result; with parameter shards also waiting for
-/// the weights and pushing the gradient, as the worker timed them; gaps are idle).
+/// the weights and pushing the gradient, as the worker timed them; gaps are idle) and, with
+/// parameter shards, a lane under it of the next version's weights arriving from the owners.
 /// </summary>
 /// <remarks>
 /// Worker lanes are derived from the coordinator's clock: a shard left at S and its result arrived
@@ -21,6 +22,8 @@ public sealed class TimelineRecorder : IRunObserver, IDisposable
     private const int WorkersPid = 2;
     private const int LoopLane = 1;
     private const int EventsLane = 2;
+    // A worker's weights lane is its lane's number plus this; sorted beside it (same sort index, higher tid).
+    private const int WeightsLaneOffset = 100_000;
 
     private readonly TraceEventWriter trace;
     private readonly int iterationsPerEpoch;
@@ -96,6 +99,17 @@ public sealed class TimelineRecorder : IRunObserver, IDisposable
         }
         // The window covers the first iterations of each epoch.
         recording = it.Iteration < iterationsPerEpoch;
+        if (!recording)
+        {
+            lock (gate)
+            {
+                // The weights that next arrive follow a push outside the window.
+                foreach (var lane in lanes.Values)
+                {
+                    lane.PushStart = null;
+                }
+            }
+        }
     }
 
     public void EpochDone(EpochDone epoch)
@@ -230,6 +244,11 @@ public sealed class TimelineRecorder : IRunObserver, IDisposable
             }
             trace.Complete("sending result", "shard", WorkersPid, lane.Tid, pushEnd, received - pushEnd, [("shard", answer.Shard)]);
             lane.End = received;
+            WeightsArrived(lane, answer);
+            if (push > 0)
+            {
+                lane.PushStart = pushStart;
+            }
             CheckFull();
         }
     }
@@ -284,6 +303,29 @@ public sealed class TimelineRecorder : IRunObserver, IDisposable
         }
     }
 
+    /// <summary>
+    /// The span in which the weights of the answer's version arrived, on the worker's second lane:
+    /// the worker counts it from its push of the version before, which this lane recorded last.
+    /// </summary>
+    private void WeightsArrived(WorkerLane lane, in ShardAnswer answer)
+    {
+        if (lane.PushStart is not { } pushStart || answer.WeightsLastBlockMicros <= 0)
+        {
+            return;
+        }
+        lane.PushStart = null;
+        if (lane.WeightsTid is not { } tid)
+        {
+            tid = WeightsLaneOffset + lane.Tid;
+            lane.WeightsTid = tid;
+            trace.ThreadName(WorkersPid, tid, $"{answer.Worker}: weights in", lane.Tid);
+        }
+        var first = pushStart + Math.Max(0, answer.WeightsFirstBlockMicros);
+        var last = Math.Max(first, pushStart + answer.WeightsLastBlockMicros);
+        trace.Complete("weights arriving", "shard", WorkersPid, tid, first, last - first,
+            [("shard", answer.Shard), ("first_block_after_push_ms", answer.WeightsFirstBlockMicros / 1000.0), ("last_block_after_push_ms", answer.WeightsLastBlockMicros / 1000.0)]);
+    }
+
     private WorkerLane Lane(string worker)
     {
         if (!lanes.TryGetValue(worker, out var lane))
@@ -308,5 +350,11 @@ public sealed class TimelineRecorder : IRunObserver, IDisposable
         public double End { get; set; } = double.MinValue;
 
         public double SmallestNetwork { get; set; } = double.MaxValue;
+
+        /// <summary>Where the last recorded push began, until the weights that followed it are drawn.</summary>
+        public double? PushStart { get; set; }
+
+        /// <summary>The lane of the weights arriving, once it has a span.</summary>
+        public int? WeightsTid { get; set; }
     }
 }
