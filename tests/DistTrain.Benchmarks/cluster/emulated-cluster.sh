@@ -32,6 +32,9 @@ Options (lists are comma-separated):
   --congestion-control NAME  TCP congestion control in every namespace, e.g. cubic
                          (Linux's default) or bbr; it must be in the host's
                          net.ipv4.tcp_allowed_congestion_control  [the host's default]
+  --sysctl 'KEY=VALUE ...'  more per-namespace net.* settings in every namespace,
+                         e.g. 'net.ipv4.tcp_wmem=4096,65536,131072' (commas
+                         stand for the spaces inside a value)            [none]
   --workers LIST         worker counts K, each 2..16                            [2,4]
   --precisions LIST      fp32 and/or bf16 (DistTrain's --wire-precision)        [fp32,bf16]
   --epochs N             epochs per run, 1..100; with more than one, the first
@@ -82,11 +85,11 @@ say() { echo "[$(date +%H:%M:%S)] $*" >&2; }
 rates=1gbit,10gbit; ks=2,4; precisions=fp32,bf16; epochs=3; repetitions=3; batch=128
 systems=disttrain,ddp; pshards=1; pservers=auto; coordinator_args=""; worker_args=""; ps_args=""
 worker_threads=""; ddp_threads=1; ddp16="compress"; mtu=1500; data_arg=""; disttrain=""; build=1
-queue_ms=10; rmem_max=""; cc=""; out=""; run_timeout=1800; check_seconds=3; check_only=0; clean=0; cleanup_only=0
+queue_ms=10; rmem_max=""; cc=""; sysctls=""; out=""; run_timeout=1800; check_seconds=3; check_only=0; clean=0; cleanup_only=0
 
 valued="--rates --workers --precisions --epochs --repetitions --batch-size --systems --parameter-shards
   --parameter-servers --coordinator-args --worker-args --parameter-server-args --worker-threads --ddp-threads
-  --ddp-16bit --queue-ms --tcp-rmem-max --congestion-control --mtu --data-dir --disttrain --out --run-timeout --link-check-seconds"
+  --ddp-16bit --queue-ms --tcp-rmem-max --congestion-control --sysctl --mtu --data-dir --disttrain --out --run-timeout --link-check-seconds"
 valued=$(tr '\n' ' ' <<<"$valued")
 while [ $# -gt 0 ]; do
   opt=$1
@@ -108,7 +111,7 @@ while [ $# -gt 0 ]; do
     --systems) systems=$val ;; --parameter-shards) pshards=$val ;; --parameter-servers) pservers=$val ;;
     --coordinator-args) coordinator_args=$val ;; --worker-args) worker_args=$val ;;
     --parameter-server-args) ps_args=$val ;; --worker-threads) worker_threads=$val ;;
-    --ddp-threads) ddp_threads=$val ;; --ddp-16bit) ddp16=$val ;; --mtu) mtu=$val ;; --queue-ms) queue_ms=$val ;; --tcp-rmem-max) rmem_max=$val ;; --congestion-control) cc=$val ;;
+    --ddp-threads) ddp_threads=$val ;; --ddp-16bit) ddp16=$val ;; --mtu) mtu=$val ;; --queue-ms) queue_ms=$val ;; --tcp-rmem-max) rmem_max=$val ;; --congestion-control) cc=$val ;; --sysctl) sysctls=$val ;;
     --data-dir) data_arg=$val ;; --disttrain) disttrain=$val ;; --out) out=$val ;;
     --run-timeout) run_timeout=$val ;; --link-check-seconds) check_seconds=$val ;;
     *) die "unknown option '$opt' (see --help)" ;;
@@ -145,6 +148,9 @@ int_in --ddp-threads "$ddp_threads" 1 256
 [[ $ddp16 == compress || $ddp16 == skip ]] || die "--ddp-16bit: '$ddp16' is neither compress nor skip"
 int_in --mtu "$mtu" 576 65535
 [ -z "$rmem_max" ] || int_in --tcp-rmem-max "$rmem_max" 8192 1073741824
+for kv in $sysctls; do
+  [[ $kv =~ ^net\.[a-z0-9_.]+=[0-9a-z_,]+$ ]] || die "--sysctl: '$kv' is not KEY=VALUE with a net.* key"
+done
 if [ -n "$cc" ]; then
   [[ $cc =~ ^[a-z0-9_]+$ ]] || die "--congestion-control: '$cc' is not an algorithm's name"
   [[ " $(cat /proc/sys/net/ipv4/tcp_allowed_congestion_control) " == *" $cc "* ]] ||
@@ -416,7 +422,12 @@ run_ddp() { # RATE K PRECISION REP
   sleep 1
   for r in $(seq 0 $(( k - 1 ))); do in_namespace "${pids[$r]}" "worker$(( r + 1 ))"; done
   for r in $(seq 0 $(( k - 1 ))); do
-    rc=0; wait_for "${pids[$r]}" "$run_timeout" || rc=$?
+    # Rank 0 prints the figures; the others get a minute more to leave (gloo's teardown has been
+    # seen to spin forever in one rank after the others had gone).
+    rc=0; wait_for "${pids[$r]}" "$(( r == 0 ? run_timeout : 60 ))" || rc=$?
+    if (( rc == 124 && r > 0 )); then
+      kill "${pids[$r]}" 2>/dev/null; say "warning: DDP $name rank $r was still running 60 s after rank 0 ended; stopped it"; continue
+    fi
     if (( rc != 0 )); then show_log "$dir/rank$r.log"; die "DDP $name rank $r $([ $rc = 124 ] && echo "took longer than --run-timeout $run_timeout s" || echo "exited with $rc")"; fi
   done
   local rate_sps iters acc coord w
@@ -442,7 +453,7 @@ report_line() { # LABEL SAMPLES_PER_S ITERATIONS COORD_OUT,COORD_IN WORKER_OUT,W
 max_k=0; for k in $(split "$ks"); do (( k > max_k )) && max_k=$k; done
 max_ps=0; for p in $(split "$pshards"); do s=$(servers_for "$p"); (( s > max_ps )) && max_ps=$s; done
 say "building the cluster: coordinator, $max_k workers, $max_ps parameter servers (namespaces $ec_prefix-*, bridge in $ec_switch)"
-ec_create "$max_k" "$max_ps" "$mtu" "$rmem_max" "$cc"
+ec_create "$max_k" "$max_ps" "$mtu" "$rmem_max" "$cc" "$sysctls"
 
 for rate in $(split "$rates"); do
   ec_shape "$rate" "$queue_ms"
@@ -468,7 +479,7 @@ done
 {
   echo "# Emulated cluster, $(date -u +%Y-%m-%dT%H:%MZ)"
   echo
-  echo "$(nproc) cores; $(uname -r); epochs $epochs (samples/s: mean of the epochs after the first when there are more), batch $batch, repetitions $repetitions, link queues $queue_ms ms, MTU $mtu${rmem_max:+, TCP receive buffers at most $rmem_max bytes}, TCP congestion control ${cc:-$(cat /proc/sys/net/ipv4/tcp_congestion_control)}; DistTrain workers with ${worker_threads:-cores/K} threads, DDP ranks with $ddp_threads."
+  echo "$(nproc) cores; $(uname -r); epochs $epochs (samples/s: mean of the epochs after the first when there are more), batch $batch, repetitions $repetitions, link queues $queue_ms ms, MTU $mtu${rmem_max:+, TCP receive buffers at most $rmem_max bytes}, TCP congestion control ${cc:-$(cat /proc/sys/net/ipv4/tcp_congestion_control)}${sysctls:+, $sysctls}; DistTrain workers with ${worker_threads:-cores/K} threads, DDP ranks with $ddp_threads."
   echo
   /usr/bin/python3 "$cluster_dir/report.py" "$out"
 } >"$out/table.md"

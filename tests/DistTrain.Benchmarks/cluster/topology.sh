@@ -39,11 +39,11 @@ ec_leftovers() { ip netns list | awk '{print $1}' | grep -E "^$ec_prefix-" || tr
 ec_roles() { printf '%s\n' "${ec_role_list[@]}"; }
 ec_role_list=()
 
-# ec_create WORKERS SERVERS MTU [RMEM_MAX [CC]]: the switch, a coordinator, WORKERS workers, SERVERS
-# parameter servers; RMEM_MAX, when given, caps every role's TCP receive buffer, and CC sets its
-# TCP congestion control (both sysctls are per namespace)
+# ec_create WORKERS SERVERS MTU [RMEM_MAX [CC [SYSCTLS]]]: the switch, a coordinator, WORKERS workers,
+# SERVERS parameter servers; RMEM_MAX, when given, caps every role's TCP receive buffer, CC sets its
+# TCP congestion control, and SYSCTLS ('KEY=VALUE ...') sets more (all per namespace)
 ec_create() {
-  local workers=$1 servers=$2 mtu=$3 rmem_max=${4:-} cc=${5:-} role ns
+  local workers=$1 servers=$2 mtu=$3 rmem_max=${4:-} cc=${5:-} sysctls=${6:-} role ns kv
   ec_role_list=(coordinator)
   for i in $(seq 1 "$workers"); do ec_role_list+=("worker$i"); done
   for j in $(seq 1 "$servers"); do ec_role_list+=("ps$j"); done
@@ -62,6 +62,7 @@ ec_create() {
       ip netns exec "$ns" sysctl -qw net.ipv4.tcp_rmem="4096 $(( rmem_max < 131072 ? rmem_max / 2 : 65536 )) $rmem_max"
     fi
     [ -z "$cc" ] || ip netns exec "$ns" sysctl -qw net.ipv4.tcp_congestion_control="$cc"
+    for kv in $sysctls; do ip netns exec "$ns" sysctl -qw "${kv//,/ }"; done
     ip -n "$ns" link set lo up
     ip -n "$ec_switch" link add "$role" mtu "$mtu" type veth peer name eth0 mtu "$mtu" netns "$ns"
     ip -n "$ec_switch" link set "$role" master br0 up
