@@ -256,7 +256,13 @@ public sealed class HardeningTests
             await peer.SendRequestAsync(stream, EchoService.SleepPath, endStream: false);
             await peer.SendAsync(new FrameHeader(framed.Length, FrameType.Data, FrameFlags.EndStream, stream), framed);
         }
-        await server.Echo.CallStarted.Task.WaitAsync(Patience);
+        // All four handlers running: a stream reset before its handler starts frees its slot at once.
+        var waiting = Stopwatch.StartNew();
+        while (server.Echo.CallsStarted < 4)
+        {
+            Assert.True(waiting.Elapsed < Patience, $"{server.Echo.CallsStarted} of the 4 handlers started");
+            await Task.Delay(10);
+        }
         for (var i = 0; i < 4; i++)
         {
             await peer.SendAsync(new FrameHeader(4, FrameType.RstStream, 0, 1 + (2 * i)), [0, 0, 0, (byte)Http2ErrorCode.Cancel]);

@@ -19,6 +19,11 @@ public sealed class EchoService : Echo.EchoBase
     /// <summary>Completes when a handler starts, so tests act on calls the server really has.</summary>
     public TaskCompletionSource CallStarted { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+    private int callsStarted;
+
+    /// <summary>Handlers started so far.</summary>
+    public int CallsStarted => Volatile.Read(ref callsStarted);
+
     /// <summary>
     /// What the last call's context said (method, peer, deadline, headers), copied while the call
     /// ran: a context is only valid during its call (Kestrel's is gone once the request ends).
@@ -33,6 +38,7 @@ public sealed class EchoService : Echo.EchoBase
             headers.Add(entry);
         }
         LastCall = new CallSnapshot(context.Method, context.Peer, context.Deadline, headers);
+        Interlocked.Increment(ref callsStarted);
         CallStarted.TrySetResult();
     }
 
