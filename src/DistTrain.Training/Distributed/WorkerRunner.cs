@@ -230,8 +230,8 @@ public sealed class WorkerRunner(WorkerOptions options, IGrpcTransport transport
             result.WeightsWaitMicros = (ulong)(weightsWait.Ticks / TimeSpan.TicksPerMicrosecond);
             if (lastPush.Version == taskVersion - 1 && from.Arrival(taskVersion) is { } arrival)
             {
-                result.WeightsFirstBlockMicros = Micros(lastPush.StartedAt, arrival.First);
-                result.WeightsLastBlockMicros = Micros(lastPush.StartedAt, arrival.Last);
+                result.WeightsFirstBlockMicros = Stopwatch.GetElapsedTime(lastPush.StartedAt, arrival.First).Ticks / TimeSpan.TicksPerMicrosecond;
+                result.WeightsLastBlockMicros = Stopwatch.GetElapsedTime(lastPush.StartedAt, arrival.Last).Ticks / TimeSpan.TicksPerMicrosecond;
             }
             if (task.Kind != TaskKind.Evaluate)
             {
@@ -253,8 +253,6 @@ public sealed class WorkerRunner(WorkerOptions options, IGrpcTransport transport
             fault?.Corrupt(result);
             return result;
         }
-
-        private static long Micros(long from, long to) => (to - from) * 1_000_000 / Stopwatch.Frequency;
 
         /// <summary>The answer to a task whose weights could not be had: the coordinator recomputes it elsewhere or, for an old task, drops it.</summary>
         private static ShardResult Unanswered(ShardTask task, PushProblem problem, string detail) => new()

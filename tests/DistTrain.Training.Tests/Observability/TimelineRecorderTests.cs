@@ -87,18 +87,9 @@ public class TimelineRecorderTests
     [Fact]
     public void With_parameter_shards_the_wait_for_weights_and_the_push_are_drawn_from_the_workers_own_durations()
     {
-        var file = new MemoryStream();
-        using (var recorder = new TimelineRecorder(file, iterationsPerEpoch: 5, maxEvents: 100_000, Events.Origin))
-        {
-            recorder.WorkerJoined("worker-1", Events.Origin);
-            recorder.RunStarted(Events.Start(1, 5));
-            // Round trip 20 ms: 6 ms waiting for the weights, 1 ms of compute, 11 ms of push, 2 ms of network.
-            var answer = Events.Answer("worker-1", 0.2, 20, 1.0) with { WeightsWaitMicros = 6_000, PushMicros = 11_000 };
-            recorder.ShardAnswered(answer);
-            recorder.RunEnded(completed: true);
-        }
-        using var json = JsonDocument.Parse(file.ToArray());
-        var slices = json.RootElement.GetProperty("traceEvents").EnumerateArray()
+        // Round trip 20 ms: 6 ms waiting for the weights, 1 ms of compute, 11 ms of push, 2 ms of network.
+        var events = RecordAnswers(Events.Answer("worker-1", 0.2, 20, 1.0) with { WeightsWaitMicros = 6_000, PushMicros = 11_000 });
+        var slices = events
             .Where(e => e.GetProperty("ph").GetString() == "X" && e.GetProperty("pid").GetInt32() == 2)
             .Select(e => (Name: e.GetProperty("name").GetString(), Start: e.GetProperty("ts").GetDouble(), Duration: e.GetProperty("dur").GetDouble()))
             .OrderBy(e => e.Start)
@@ -116,23 +107,15 @@ public class TimelineRecorderTests
     [Fact]
     public void The_next_versions_weights_are_drawn_on_a_lane_of_their_own_from_the_push_they_followed()
     {
-        var file = new MemoryStream();
-        using (var recorder = new TimelineRecorder(file, iterationsPerEpoch: 5, maxEvents: 100_000, Events.Origin))
-        {
-            recorder.WorkerJoined("worker-1", Events.Origin);
-            recorder.RunStarted(Events.Start(1, 5));
+        var events = RecordAnswers(
             // Round trip 20 ms with 2 ms of network: the result's transfer is 1 ms, so the push of 11 ms began at 8.2 ms.
-            recorder.ShardAnswered(Events.Answer("worker-1", 0.2, 20, 1.0) with { WeightsWaitMicros = 6_000, PushMicros = 11_000 });
+            Events.Answer("worker-1", 0.2, 20, 1.0) with { WeightsWaitMicros = 6_000, PushMicros = 11_000 },
             // The next task's weights: first block 4 ms, last 12 ms after that push began.
-            recorder.ShardAnswered(Events.Answer("worker-1", 21, 20, 1.0) with { PushMicros = 11_000, WeightsFirstBlockMicros = 4_000, WeightsLastBlockMicros = 12_000 });
+            Events.Answer("worker-1", 21, 20, 1.0) with { PushMicros = 11_000, WeightsFirstBlockMicros = 4_000, WeightsLastBlockMicros = 12_000 },
             // Counted from the second push (an evaluation: it pushes nothing) ...
-            recorder.ShardAnswered(Events.Answer("worker-1", 42, 20, 1.0) with { WeightsFirstBlockMicros = 4_000, WeightsLastBlockMicros = 12_000 });
+            Events.Answer("worker-1", 42, 20, 1.0) with { WeightsFirstBlockMicros = 4_000, WeightsLastBlockMicros = 12_000 },
             // ... and then from no push this lane recorded: nothing drawn.
-            recorder.ShardAnswered(Events.Answer("worker-1", 63, 20, 1.0) with { WeightsFirstBlockMicros = 4_000, WeightsLastBlockMicros = 12_000 });
-            recorder.RunEnded(completed: true);
-        }
-        using var json = JsonDocument.Parse(file.ToArray());
-        var events = json.RootElement.GetProperty("traceEvents").EnumerateArray().ToList();
+            Events.Answer("worker-1", 63, 20, 1.0) with { WeightsFirstBlockMicros = 4_000, WeightsLastBlockMicros = 12_000 });
         int LaneNamed(string name) => events.Single(e => e.GetProperty("name").GetString() == "thread_name"
             && e.GetProperty("args").GetProperty("name").GetString() == name).GetProperty("tid").GetInt32();
         var worker = LaneNamed("worker-1");
@@ -145,5 +128,23 @@ public class TimelineRecorderTests
         Assert.Equal(8_000, arriving[0].GetProperty("dur").GetDouble(), 1);
         // The second push began at 21 + 20 - 1 - 11 = 29 ms.
         Assert.Equal(33_000, arriving[1].GetProperty("ts").GetDouble(), 1);
+    }
+
+    /// <summary>The trace of one worker's <paramref name="answers"/> in a run's first epoch.</summary>
+    private static List<JsonElement> RecordAnswers(params ShardAnswer[] answers)
+    {
+        var file = new MemoryStream();
+        using (var recorder = new TimelineRecorder(file, iterationsPerEpoch: 5, maxEvents: 100_000, Events.Origin))
+        {
+            recorder.WorkerJoined("worker-1", Events.Origin);
+            recorder.RunStarted(Events.Start(1, 5));
+            foreach (var answer in answers)
+            {
+                recorder.ShardAnswered(answer);
+            }
+            recorder.RunEnded(completed: true);
+        }
+        using var json = JsonDocument.Parse(file.ToArray());
+        return [.. json.RootElement.GetProperty("traceEvents").EnumerateArray().Select(e => e.Clone())];
     }
 }
