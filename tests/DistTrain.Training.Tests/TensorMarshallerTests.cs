@@ -30,6 +30,25 @@ public sealed class TensorMarshallerTests
     }
 
     [Fact]
+    public void Gradient_blocks_with_and_without_a_sent_map_read_as_protobuf_reads_them()
+    {
+        var random = new Random(11);
+        for (var i = 0; i < 200; i++)
+        {
+            var block = new GradientBlock
+            {
+                Version = RandomUInt64(random), Shard = (uint)random.Next(), Offset = (uint)random.Next(),
+                Precision = (WirePrecision)random.Next(2), Values = RandomBytes(random, random.Next(0, 3000)),
+            };
+            if (random.Next(2) == 0)
+            {
+                block.SentMap = RandomBytes(random, 8 * random.Next(1, 300));
+            }
+            AssertReceived(p => TensorMessageReaders.ReadExchangeRequest(p, null), new ExchangeRequest { Gradient = block }, random, m => m.Gradient.Values);
+        }
+    }
+
+    [Fact]
     public void Other_messages_go_to_protobuf()
     {
         var random = new Random(8);

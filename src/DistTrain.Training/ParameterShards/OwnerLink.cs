@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Collections.Concurrent;
 using DistTrain.Training.Configuration;
 using DistTrain.Training.Protocol;
@@ -52,19 +53,31 @@ internal sealed class OwnerLink : IAsyncDisposable
         var receipt = new TaskCompletionSource<PushReceipt>(TaskCreationOptions.RunContinuationsAsynchronously);
         receipts[key] = receipt;
         var size = TensorCodec.BytesPerValue(precision);
-        var messages = SlicePlan.BlocksOf(slice)
-            .Select(b => new ExchangeRequest
+        var blocks = SlicePlan.BlocksOf(slice).ToArray();
+        // Each block without its zeros where that is smaller; the messages point into this buffer until the receipt.
+        var packed = ArrayPool<byte>.Shared.Rent(blocks.Sum(b => b.Length * size + ZeroSkipping.BitmapBytes(b.Length)));
+        var used = 0;
+        var messages = new List<ExchangeRequest>(blocks.Length + 1);
+        foreach (var b in blocks)
+        {
+            var dense = gradient.Slice(b.Offset * size, b.Length * size);
+            var block = new GradientBlock { Version = (ulong)version, Shard = (uint)shard, Offset = (uint)b.Offset, Precision = TensorCodec.ToWire(precision) };
+            var bitmap = packed.AsMemory(used, ZeroSkipping.BitmapBytes(b.Length));
+            var values = packed.AsMemory(used + bitmap.Length, dense.Length);
+            var kept = ZeroSkipping.Pack(dense.Span, size, bitmap.Span, values.Span);
+            if (kept + bitmap.Length < dense.Length)
             {
-                Gradient = new GradientBlock
-                {
-                    Version = (ulong)version,
-                    Shard = (uint)shard,
-                    Offset = (uint)b.Offset,
-                    Precision = TensorCodec.ToWire(precision),
-                    Values = UnsafeByteOperations.UnsafeWrap(gradient.Slice(b.Offset * size, b.Length * size)),
-                },
-            })
-            .Append(new ExchangeRequest { PushEnd = new PushEnd { Version = (ulong)version, Shard = (uint)shard } });
+                block.SentMap = UnsafeByteOperations.UnsafeWrap(bitmap);
+                block.Values = UnsafeByteOperations.UnsafeWrap(values[..kept]);
+                used += bitmap.Length + kept;
+            }
+            else
+            {
+                block.Values = UnsafeByteOperations.UnsafeWrap(dense);
+            }
+            messages.Add(new ExchangeRequest { Gradient = block });
+        }
+        messages.Add(new ExchangeRequest { PushEnd = new PushEnd { Version = (ulong)version, Shard = (uint)shard } });
         try
         {
             await WriteAsync(messages, cancellationToken);
@@ -73,6 +86,7 @@ internal sealed class OwnerLink : IAsyncDisposable
         finally
         {
             receipts.TryRemove(new KeyValuePair<(long, uint), TaskCompletionSource<PushReceipt>>(key, receipt));
+            ArrayPool<byte>.Shared.Return(packed);
         }
     }
 

@@ -44,7 +44,7 @@ public sealed class ParameterServerService(ILogger logger)
                         try
                         {
                             var (verdict, detail) = serving.Accept((long)block.Version, (int)Math.Min(block.Shard, int.MaxValue), (int)Math.Min(block.Offset, int.MaxValue),
-                                block.Values.Span, TensorCodec.FromWire(block.Precision));
+                                block.Values.Span, TensorCodec.FromWire(block.Precision), block.SentMap.Span);
                             stream.Note((long)block.Version, block.Shard, verdict, detail);
                         }
                         finally

@@ -37,6 +37,7 @@ public sealed class SliceOwner
     private readonly bool[] stepped;                // [blocks]: already in the next version
     private readonly float[] savedState;            // [V·L]: the current version's state of stepped blocks
     private readonly float[] gradient = new float[ParameterUpdate.BlockSize];
+    private readonly byte[] expanded = new byte[ParameterUpdate.BlockSize * sizeof(float)]; // a block sent without its zeros, as sent with them
     private readonly List<(long Version, IWeightBlockSink Sink)> waiting = [];
     private long version;
     private int steppedBlocks;
@@ -153,18 +154,22 @@ public sealed class SliceOwner
     /// <summary>
     /// Takes one block of shard <paramref name="shard"/>'s gradient sum for the step from
     /// <paramref name="pushed"/> (little-endian float32 or bfloat16 <paramref name="values"/> of the
-    /// block at <paramref name="offset"/> in the vector), and steps that block once every shard's copy
-    /// is in. A copy of a block already held, or of a step already taken, changes nothing.
+    /// block at <paramref name="offset"/> in the vector; only those not zero when
+    /// <paramref name="sentMap"/> is not empty, as <see cref="ZeroSkipping"/> packs them), and steps
+    /// that block once every shard's copy is in. A copy of a block already held, or of a step
+    /// already taken, changes nothing.
     /// </summary>
-    public (PushVerdict Verdict, string? Detail) Accept(long pushed, int shard, int offset, ReadOnlySpan<byte> values, WirePrecisionKind precision)
+    public (PushVerdict Verdict, string? Detail) Accept(long pushed, int shard, int offset, ReadOnlySpan<byte> values, WirePrecisionKind precision,
+        ReadOnlySpan<byte> sentMap = default)
     {
         var b = BlockAt(offset);
-        if ((uint)shard >= (uint)Shards || b < 0 || values.Length != blocks[b].Length * TensorCodec.BytesPerValue(precision))
+        var size = b < 0 ? 0 : blocks[b].Length * TensorCodec.BytesPerValue(precision);
+        if ((uint)shard >= (uint)Shards || b < 0 || (sentMap.IsEmpty && values.Length != size))
         {
             return (PushVerdict.WrongSize, b < 0
                 ? $"no block of {Slice} starts at parameter {offset}"
                 : (uint)shard >= (uint)Shards ? $"shard {shard} of a mini-batch of {Shards} shards"
-                : $"block at {offset}: {values.Length} bytes, expected {blocks[b].Length * TensorCodec.BytesPerValue(precision)}");
+                : $"block at {offset}: {values.Length} bytes, expected {size}");
         }
         lock (gate)
         {
@@ -178,6 +183,14 @@ public sealed class SliceOwner
             }
             var (start, length) = blocks[b];
             var destination = shardGradients[shard].AsSpan(start - Slice.Offset, length);
+            if (!sentMap.IsEmpty)
+            {
+                if (ZeroSkipping.TryExpand(sentMap, values, TensorCodec.BytesPerValue(precision), expanded.AsSpan(0, size)) is { } problem)
+                {
+                    return (PushVerdict.WrongSize, $"block at {offset}: {problem}");
+                }
+                values = expanded.AsSpan(0, size);
+            }
             TensorCodec.TryDecode(values, precision, destination);
             if (!GradientMath.AllFinite(destination))
             {

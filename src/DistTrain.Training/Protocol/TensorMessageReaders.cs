@@ -1,6 +1,7 @@
 using System.Buffers;
 using DistTrain.Training.Protocol.V1;
 using DistTrain.Transport.Buffers;
+using Google.Protobuf;
 
 namespace DistTrain.Training.Protocol;
 
@@ -102,7 +103,7 @@ internal static class TensorMessageReaders
     private static GradientBlock? TryReadGradientBlock(ReadOnlySequence<byte> payload, IPayloadRetention? retention)
     {
         var message = new GradientBlock();
-        if (!TryReadFields(payload, message, lastField: 5, GradientBlock.ValuesFieldNumber, fixed64Field: 0, static (m, field, value) =>
+        if (!TryReadFields(payload, message, lastField: 6, GradientBlock.ValuesFieldNumber, fixed64Field: 0, static (m, field, value) =>
         {
             switch (field)
             {
@@ -111,11 +112,15 @@ internal static class TensorMessageReaders
                 case GradientBlock.OffsetFieldNumber: m.Offset = (uint)value; break;
                 case GradientBlock.PrecisionFieldNumber: m.Precision = (WirePrecision)(int)value; break;
             }
-        }, out var values))
+        }, out var values, GradientBlock.SentMapFieldNumber, out var sentMap))
         {
             return null;
         }
         message.Values = ReceivedTensor.Take(values, retention);
+        if (!sentMap.IsEmpty)
+        {
+            message.SentMap = ByteString.CopyFrom(sentMap.ToArray());
+        }
         return message;
     }
 
@@ -163,9 +168,15 @@ internal static class TensorMessageReaders
     /// <paramref name="set"/>. False on anything else, which protobuf's parser then reads.
     /// </summary>
     private static bool TryReadFields<T>(ReadOnlySequence<byte> payload, T message, int lastField, int tensorField, int fixed64Field,
-        Action<T, int, ulong> set, out ReadOnlySequence<byte> tensor)
+        Action<T, int, ulong> set, out ReadOnlySequence<byte> tensor) =>
+        TryReadFields(payload, message, lastField, tensorField, fixed64Field, set, out tensor, bytesField: 0, out _);
+
+    /// <summary>As above, with one more length-delimited field, <paramref name="bytesField"/>, read into <paramref name="bytes"/>.</summary>
+    private static bool TryReadFields<T>(ReadOnlySequence<byte> payload, T message, int lastField, int tensorField, int fixed64Field,
+        Action<T, int, ulong> set, out ReadOnlySequence<byte> tensor, int bytesField, out ReadOnlySequence<byte> bytes)
     {
         tensor = default;
+        bytes = default;
         var seen = 0;
         var reader = new ProtoReader(payload);
         while (!reader.End)
@@ -177,13 +188,14 @@ internal static class TensorMessageReaders
             seen |= 1 << field;
             ulong value = 0;
             var read = field == tensorField ? wireType == ProtoReader.LengthDelimited && reader.TryReadLengthDelimited(out tensor)
+                : field == bytesField ? wireType == ProtoReader.LengthDelimited && reader.TryReadLengthDelimited(out bytes)
                 : field == fixed64Field ? wireType == ProtoReader.Fixed64 && reader.TryReadFixed64(out value)
                 : wireType == ProtoReader.Varint && reader.TryReadVarint(out value);
             if (!read)
             {
                 return false;
             }
-            if (field != tensorField)
+            if (field != tensorField && field != bytesField)
             {
                 set(message, field, value);
             }

@@ -48,6 +48,10 @@ Options (lists are comma-separated):
   --parameter-servers N|auto  parameter-server processes for P > 1, each in its
                          own namespace; auto = P - 1 (the coordinator owns one
                          slice; the coordinator waits for exactly P - 1)         [auto]
+  --parameter-servers-on own|workers  own = each parameter server in a namespace
+                         (and on a link) of its own; workers = parameter server
+                         i in worker i's namespace, sharing its link (needs
+                         P - 1 <= K)                                            [own]
   --coordinator-args S   extra arguments for `disttrain coordinator`
   --worker-args S        extra arguments for `disttrain worker`
   --parameter-server-args S  extra arguments for `disttrain parameter-server`
@@ -83,12 +87,12 @@ die() { echo "emulated-cluster.sh: $*" >&2; exit 2; }
 say() { echo "[$(date +%H:%M:%S)] $*" >&2; }
 
 rates=1gbit,10gbit; ks=2,4; precisions=fp32,bf16; epochs=3; repetitions=3; batch=128
-systems=disttrain,ddp; pshards=1; pservers=auto; coordinator_args=""; worker_args=""; ps_args=""
+systems=disttrain,ddp; pshards=1; pservers=auto; ps_on=own; coordinator_args=""; worker_args=""; ps_args=""
 worker_threads=""; ddp_threads=1; ddp16="compress"; mtu=1500; data_arg=""; disttrain=""; build=1
 queue_ms=10; rmem_max=""; cc=""; sysctls=""; out=""; run_timeout=1800; check_seconds=3; check_only=0; clean=0; cleanup_only=0
 
 valued="--rates --workers --precisions --epochs --repetitions --batch-size --systems --parameter-shards
-  --parameter-servers --coordinator-args --worker-args --parameter-server-args --worker-threads --ddp-threads
+  --parameter-servers --parameter-servers-on --coordinator-args --worker-args --parameter-server-args --worker-threads --ddp-threads
   --ddp-16bit --queue-ms --tcp-rmem-max --congestion-control --sysctl --mtu --data-dir --disttrain --out --run-timeout --link-check-seconds"
 valued=$(tr '\n' ' ' <<<"$valued")
 while [ $# -gt 0 ]; do
@@ -108,7 +112,7 @@ while [ $# -gt 0 ]; do
   case $opt in
     --rates) rates=$val ;; --workers) ks=$val ;; --precisions) precisions=$val ;;
     --epochs) epochs=$val ;; --repetitions) repetitions=$val ;; --batch-size) batch=$val ;;
-    --systems) systems=$val ;; --parameter-shards) pshards=$val ;; --parameter-servers) pservers=$val ;;
+    --systems) systems=$val ;; --parameter-shards) pshards=$val ;; --parameter-servers) pservers=$val ;; --parameter-servers-on) ps_on=$val ;;
     --coordinator-args) coordinator_args=$val ;; --worker-args) worker_args=$val ;;
     --parameter-server-args) ps_args=$val ;; --worker-threads) worker_threads=$val ;;
     --ddp-threads) ddp_threads=$val ;; --ddp-16bit) ddp16=$val ;; --mtu) mtu=$val ;; --queue-ms) queue_ms=$val ;; --tcp-rmem-max) rmem_max=$val ;; --congestion-control) cc=$val ;; --sysctl) sysctls=$val ;;
@@ -143,6 +147,7 @@ int_in --batch-size "$batch" 2 60000
 for p in $(split "$pshards"); do int_in --parameter-shards "$p" 1 16; done
 [ -n "$(split "$pshards")" ] || die "--parameter-shards: empty list"
 [ "$pservers" = auto ] || int_in --parameter-servers "$pservers" 0 16
+[[ $ps_on == own || $ps_on == workers ]] || die "--parameter-servers-on: '$ps_on' is neither own nor workers"
 [ -z "$worker_threads" ] || int_in --worker-threads "$worker_threads" 1 256
 int_in --ddp-threads "$ddp_threads" 1 256
 [[ $ddp16 == compress || $ddp16 == skip ]] || die "--ddp-16bit: '$ddp16' is neither compress nor skip"
@@ -170,6 +175,11 @@ for p in $(split "$pshards"); do
     die "--parameter-servers $pservers: --parameter-shards $p needs $(( p - 1 )) parameter servers (the coordinator owns the other slice); use auto"
 done
 
+if [ "$ps_on" = workers ]; then
+  for p in $(split "$pshards"); do for k in $(split "$ks"); do
+    (( $(servers_for "$p") <= k )) || die "--parameter-servers-on workers: P = $p needs $(( p - 1 )) parameter servers, more than K = $k workers to host them"
+  done; done
+fi
 [ "$(id -u)" = 0 ] || die "run as root: it creates network namespaces, veth links and qdiscs"
 for tool in ip tc flock awk; do command -v "$tool" >/dev/null || die "'$tool' is missing (iproute2, util-linux)"; done
 
@@ -367,6 +377,7 @@ run_disttrain() { # RATE K PRECISION P REP
   threads=${worker_threads:-$(( $(nproc) / k > 0 ? $(nproc) / k : 1 ))}
   nps=$(servers_for "$p")
   label=DistTrain; (( p > 1 )) && label="DistTrain P=$p"
+  (( p > 1 )) && [ "$ps_on" = workers ] && label="$label on workers"
   snapshot
   mapfile -t args < <(expand "$coordinator_args" coordinator 0)
   (( p > 1 )) && args=(--parameter-shards "$p" "${args[@]}")
@@ -374,10 +385,12 @@ run_disttrain() { # RATE K PRECISION P REP
     --data-dir "$data" --epochs "$epochs" --batch-size "$batch" --wire-precision "$prec" --out "$dir" "${args[@]}"
   cpid=$last_pid
   local others=()
+  local role
   for i in $(seq 1 "$nps"); do
-    mapfile -t args < <(expand "$ps_args" "ps$i" "$i")
-    start_in "ps$i" "$dir/ps$i.log" "$disttrain" parameter-server --coordinator "$coord_url" "${args[@]}"
-    others+=("$last_pid"); proles+=("ps$i")
+    role=ps$i; [ "$ps_on" = workers ] && role=worker$i
+    mapfile -t args < <(expand "$ps_args" "$role" "$i")
+    start_in "$role" "$dir/ps$i.log" "$disttrain" parameter-server --coordinator "$coord_url" "${args[@]}"
+    others+=("$last_pid"); [ "$ps_on" = workers ] || proles+=("$role")
   done
   for i in $(seq 1 "$k"); do
     mapfile -t args < <(expand "$worker_args" "worker$i" "$i")
@@ -452,6 +465,7 @@ report_line() { # LABEL SAMPLES_PER_S ITERATIONS COORD_OUT,COORD_IN WORKER_OUT,W
 # --- the measurement -----------------------------------------------------------------------------
 max_k=0; for k in $(split "$ks"); do (( k > max_k )) && max_k=$k; done
 max_ps=0; for p in $(split "$pshards"); do s=$(servers_for "$p"); (( s > max_ps )) && max_ps=$s; done
+[ "$ps_on" = own ] || max_ps=0
 say "building the cluster: coordinator, $max_k workers, $max_ps parameter servers (namespaces $ec_prefix-*, bridge in $ec_switch)"
 ec_create "$max_k" "$max_ps" "$mtu" "$rmem_max" "$cc" "$sysctls"
 

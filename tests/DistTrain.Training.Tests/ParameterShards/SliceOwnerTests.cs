@@ -53,8 +53,13 @@ public sealed class SliceOwnerTests
             {
                 for (var i = 0; i < layout.Count; i++)
                 {
-                    // Wide magnitudes, so the order of additions would show in the bits.
-                    outcome.Buffer[i] = (random.NextSingle() - 0.5f) * MathF.Pow(10, random.Next(-3, 4));
+                    // Wide magnitudes, so the order of additions would show in the bits; zeros of both signs, as black pixels give.
+                    outcome.Buffer[i] = random.Next(5) switch
+                    {
+                        0 => 0f,
+                        1 when random.Next(8) == 0 => -0f,
+                        _ => (random.NextSingle() - 0.5f) * MathF.Pow(10, random.Next(-3, 4)),
+                    };
                 }
             }
             // Every (shard, block) once, a third of them twice, in random order.
@@ -66,7 +71,13 @@ public sealed class SliceOwnerTests
             foreach (var (owner, offset, length, shard) in pushes.OrderBy(_ => random.Next()))
             {
                 var bytes = MemoryMarshal.AsBytes(outcomes[shard].Buffer.AsSpan(offset, length));
-                Assert.Equal((PushVerdict.Accepted, (string?)null), owner.Accept(version, shard, offset, bytes, WirePrecisionKind.Fp32));
+                // Half the blocks as a worker sends them, without their zeros.
+                var bitmap = new byte[ZeroSkipping.BitmapBytes(length)];
+                var packed = new byte[bytes.Length];
+                var kept = random.Next(2) == 0 ? ZeroSkipping.Pack(bytes, sizeof(float), bitmap, packed) : -1;
+                Assert.Equal((PushVerdict.Accepted, (string?)null), kept < 0
+                    ? owner.Accept(version, shard, offset, bytes, WirePrecisionKind.Fp32)
+                    : owner.Accept(version, shard, offset, packed.AsSpan(0, kept), WirePrecisionKind.Fp32, bitmap));
             }
             update.Apply(parameters, outcomes, scratch, version);
 
@@ -180,6 +191,13 @@ public sealed class SliceOwnerTests
         Assert.Equal(PushVerdict.WrongSize, owner.Accept(0, 0, slice.Offset, block[4..], WirePrecisionKind.Fp32).Verdict);
         Assert.Equal(PushVerdict.WrongSize, owner.Accept(0, 2, slice.Offset, block, WirePrecisionKind.Fp32).Verdict);
         Assert.Equal(PushVerdict.WrongVersion, owner.Accept(1, 0, slice.Offset, block, WirePrecisionKind.Fp32).Verdict);
+        // Sent without its zeros: a bitmap of the wrong size, or marking more values than came.
+        var bitmap = new byte[ZeroSkipping.BitmapBytes(block.Length / sizeof(float))];
+        var (verdict, detail) = owner.Accept(0, 0, slice.Offset, [], WirePrecisionKind.Fp32, bitmap[8..]);
+        Assert.Equal(PushVerdict.WrongSize, verdict);
+        Assert.Contains("bitmap of", detail, StringComparison.Ordinal);
+        bitmap[0] = 1;
+        Assert.Equal(PushVerdict.WrongSize, owner.Accept(0, 0, slice.Offset, [], WirePrecisionKind.Fp32, bitmap).Verdict);
         Assert.Equal(PushVerdict.Accepted, owner.Accept(0, 0, slice.Offset, block, WirePrecisionKind.Fp32).Verdict);
     }
 

@@ -1,0 +1,149 @@
+using System.Buffers.Binary;
+using System.Numerics;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace DistTrain.Training.Protocol;
+
+/// <summary>
+/// A gradient block without its zeros: one bit per value says whether the value was sent, and only
+/// the values whose bits are not all zero (+0.0; -0.0 is sent) follow, in order. Expanding gives the
+/// same bytes back, so the step sees the same bits. It pays because many gradient values are exactly
+/// zero: a first-layer weight's gradient is zero for every input pixel that is black in all of a
+/// shard's images (about 40% of MNIST's pixels in a shard of 32), and a ReLU unit silent for the
+/// whole shard zeroes its weights' gradients too. The bitmap costs 1/32 of an fp32 block.
+/// </summary>
+/// <remarks>Bitmap layout: little-endian 64-bit words; bit i of word w stands for value 64w + i.</remarks>
+public static class ZeroSkipping
+{
+    /// <summary>Bytes of the bitmap for <paramref name="values"/> values.</summary>
+    public static int BitmapBytes(int values) => (values + 63) / 64 * sizeof(ulong);
+
+    /// <summary>
+    /// Writes the bitmap of <paramref name="dense"/> (values of <paramref name="bytesPerValue"/> bytes,
+    /// 2 or 4) into <paramref name="bitmap"/> and its values that are not zero into <paramref name="packed"/>
+    /// (as long as <paramref name="dense"/>); returns the bytes written to <paramref name="packed"/>.
+    /// </summary>
+    public static int Pack(ReadOnlySpan<byte> dense, int bytesPerValue, Span<byte> bitmap, Span<byte> packed)
+    {
+        var count = Count(dense.Length, bytesPerValue);
+        var written = 0;
+        for (var w = 0; w < BitmapBytes(count) / sizeof(ulong); w++)
+        {
+            var first = w * 64;
+            var chunk = dense.Slice(first * bytesPerValue, Math.Min(64, count - first) * bytesPerValue);
+            var mask = bytesPerValue == 4 ? NonZero(MemoryMarshal.Cast<byte, uint>(chunk)) : NonZero(MemoryMarshal.Cast<byte, ushort>(chunk));
+            BinaryPrimitives.WriteUInt64LittleEndian(bitmap[(w * sizeof(ulong))..], mask);
+            while (mask != 0)
+            {
+                var (start, length) = FirstRun(ref mask);
+                chunk.Slice(start * bytesPerValue, length * bytesPerValue).CopyTo(packed[written..]);
+                written += length * bytesPerValue;
+            }
+        }
+        return written;
+    }
+
+    /// <summary>
+    /// Writes the block that <paramref name="bitmap"/> and <paramref name="packed"/> describe into
+    /// <paramref name="dense"/> (its whole length: the block's values times <paramref name="bytesPerValue"/>);
+    /// the problem when they do not describe a block of that size.
+    /// </summary>
+    public static string? TryExpand(ReadOnlySpan<byte> bitmap, ReadOnlySpan<byte> packed, int bytesPerValue, Span<byte> dense)
+    {
+        var count = Count(dense.Length, bytesPerValue);
+        if (bitmap.Length != BitmapBytes(count))
+        {
+            return $"a bitmap of {bitmap.Length} bytes for {count} values; expected {BitmapBytes(count)}";
+        }
+        var words = bitmap.Length / sizeof(ulong);
+        long sent = 0;
+        for (var w = 0; w < words; w++)
+        {
+            sent += BitOperations.PopCount(Word(bitmap, w));
+        }
+        var tail = count % 64;
+        if (tail != 0 && Word(bitmap, words - 1) >> tail != 0)
+        {
+            return $"the bitmap marks values past the block's {count}";
+        }
+        if (sent * bytesPerValue != packed.Length)
+        {
+            return $"the bitmap marks {sent} values, but {packed.Length} bytes of values came (expected {sent * bytesPerValue})";
+        }
+        dense.Clear();
+        var read = 0;
+        for (var w = 0; w < words; w++)
+        {
+            var chunk = dense[(w * 64 * bytesPerValue)..];
+            var mask = Word(bitmap, w);
+            while (mask != 0)
+            {
+                var (start, length) = FirstRun(ref mask);
+                packed.Slice(read, length * bytesPerValue).CopyTo(chunk[(start * bytesPerValue)..]);
+                read += length * bytesPerValue;
+            }
+        }
+        return null;
+    }
+
+    private static int Count(int bytes, int bytesPerValue)
+    {
+        if (bytesPerValue is not (2 or 4) || bytes % bytesPerValue != 0)
+        {
+            throw new ArgumentException($"{bytes} bytes are not whole values of {bytesPerValue} bytes");
+        }
+        return bytes / bytesPerValue;
+    }
+
+    private static ulong Word(ReadOnlySpan<byte> bitmap, int w) => BinaryPrimitives.ReadUInt64LittleEndian(bitmap[(w * sizeof(ulong))..]);
+
+    /// <summary>The lowest run of set bits of <paramref name="mask"/> (first bit, length), cleared from it.</summary>
+    private static (int Start, int Length) FirstRun(ref ulong mask)
+    {
+        var start = BitOperations.TrailingZeroCount(mask);
+        // The bits above the run shifted down leave ones on top, so the complement is never 0 unless all 64 are set.
+        var length = BitOperations.TrailingZeroCount(~(mask >> start));
+        mask = start + length >= 64 ? 0 : mask & (ulong.MaxValue << (start + length));
+        return (start, length);
+    }
+
+    /// <summary>Bit i set when values[i] has a bit set (at most 64 values).</summary>
+    private static ulong NonZero(ReadOnlySpan<uint> values)
+    {
+        ulong mask = 0;
+        var i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            for (; i + Vector256<uint>.Count <= values.Length; i += Vector256<uint>.Count)
+            {
+                var zero = Vector256.Equals(Vector256.Create(values.Slice(i, Vector256<uint>.Count)), Vector256<uint>.Zero);
+                mask |= (ulong)(~zero.ExtractMostSignificantBits() & 0xFFu) << i;
+            }
+        }
+        for (; i < values.Length; i++)
+        {
+            mask |= values[i] != 0 ? 1UL << i : 0;
+        }
+        return mask;
+    }
+
+    private static ulong NonZero(ReadOnlySpan<ushort> values)
+    {
+        ulong mask = 0;
+        var i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            for (; i + Vector256<ushort>.Count <= values.Length; i += Vector256<ushort>.Count)
+            {
+                var zero = Vector256.Equals(Vector256.Create(values.Slice(i, Vector256<ushort>.Count)), Vector256<ushort>.Zero);
+                mask |= (ulong)(~zero.ExtractMostSignificantBits() & 0xFFFFu) << i;
+            }
+        }
+        for (; i < values.Length; i++)
+        {
+            mask |= values[i] != 0 ? 1UL << i : 0;
+        }
+        return mask;
+    }
+}
