@@ -30,7 +30,7 @@ public sealed class TensorMarshallerTests
     }
 
     [Fact]
-    public void Gradient_blocks_with_and_without_a_sent_map_read_as_protobuf_reads_them()
+    public void Gradient_and_weight_blocks_with_and_without_their_maps_read_as_protobuf_reads_them()
     {
         var random = new Random(11);
         for (var i = 0; i < 200; i++)
@@ -45,6 +45,12 @@ public sealed class TensorMarshallerTests
                 block.SentMap = RandomBytes(random, 8 * random.Next(1, 300));
             }
             AssertReceived(p => TensorMessageReaders.ReadExchangeRequest(p, null), new ExchangeRequest { Gradient = block }, random, m => m.Gradient.Values);
+            var weights = new WeightBlock
+            {
+                Version = RandomUInt64(random), Offset = (uint)random.Next(), Precision = (WirePrecision)random.Next(2),
+                Values = RandomBytes(random, random.Next(1, 3000)), DeltaMap = random.Next(2) == 0 ? ByteString.Empty : RandomBytes(random, 8 * random.Next(1, 300)),
+            };
+            AssertReceived(p => TensorMessageReaders.ReadExchangeReply(p, null), new ExchangeReply { Weights = weights }, random, m => m.Weights.Values);
         }
     }
 

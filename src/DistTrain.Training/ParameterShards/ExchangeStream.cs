@@ -26,7 +26,7 @@ internal sealed class ExchangeStream(WirePrecisionKind precision) : IWeightBlock
 
     public bool IsOpen => open;
 
-    public void Deliver(long version, int offset, ReadOnlyMemory<byte> values) => Send(new ExchangeReply
+    public void Deliver(long version, int offset, ReadOnlyMemory<byte> values, ReadOnlyMemory<byte> deltaMap = default) => Send(new ExchangeReply
     {
         Weights = new WeightBlock
         {
@@ -34,6 +34,7 @@ internal sealed class ExchangeStream(WirePrecisionKind precision) : IWeightBlock
             Offset = (uint)offset,
             Precision = TensorCodec.ToWire(precision),
             Values = UnsafeByteOperations.UnsafeWrap(values),
+            DeltaMap = deltaMap.IsEmpty ? ByteString.Empty : UnsafeByteOperations.UnsafeWrap(deltaMap),
         },
     });
 

@@ -18,10 +18,11 @@ public interface IWeightBlockSink
 
     /// <summary>
     /// Parameters [<paramref name="offset"/>, offset + block length) of <paramref name="version"/> in
-    /// the owner's wire precision. The bytes are the owner's own and stay unchanged while that
-    /// version is held: sending them does not copy.
+    /// the owner's wire precision; or, when <paramref name="deltaMap"/> is not empty, their
+    /// difference from version - 1 as WeightBlock.delta_map describes. The bytes are the owner's
+    /// own and stay unchanged while that version is held: sending them does not copy.
     /// </summary>
-    void Deliver(long version, int offset, ReadOnlyMemory<byte> values);
+    void Deliver(long version, int offset, ReadOnlyMemory<byte> values, ReadOnlyMemory<byte> deltaMap = default);
 
     void Refuse(long version, string reason);
 }

@@ -41,7 +41,7 @@ internal sealed class OwnerLink : IAsyncDisposable
     public string Owner { get; }
 
     public Task PullAsync(long version, CancellationToken cancellationToken) =>
-        WriteAsync([new ExchangeRequest { Pull = new PullRequest { Version = (ulong)version } }], cancellationToken);
+        WriteAsync([new ExchangeRequest { Pull = new PullRequest { Version = (ulong)version, HoldsPrevious = weights.HoldsWhole(version - 1) } }], cancellationToken);
 
     /// <summary>
     /// Sends this owner's blocks of a shard's gradient (<paramref name="gradient"/>: the whole
@@ -144,7 +144,8 @@ internal sealed class OwnerLink : IAsyncDisposable
                         var block = reply.Weights;
                         try
                         {
-                            weights.Deliver((long)block.Version, (int)Math.Min(block.Offset, int.MaxValue), block.Values.Span, TensorCodec.FromWire(block.Precision), Owner);
+                            weights.Deliver((long)block.Version, (int)Math.Min(block.Offset, int.MaxValue), block.Values.Span, TensorCodec.FromWire(block.Precision), Owner,
+                                block.DeltaMap.Span);
                         }
                         finally
                         {

@@ -37,7 +37,7 @@ public sealed class ParameterServerService(ILogger logger)
                 switch (request.KindCase)
                 {
                     case ExchangeRequest.KindOneofCase.Pull:
-                        serving.Pull((long)request.Pull.Version, stream);
+                        serving.Pull((long)request.Pull.Version, stream, request.Pull.HoldsPrevious);
                         break;
                     case ExchangeRequest.KindOneofCase.Gradient:
                         var block = request.Gradient;

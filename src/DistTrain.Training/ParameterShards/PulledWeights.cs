@@ -16,6 +16,19 @@ internal sealed class PulledWeights(int parameterCount)
     private readonly Lock gate = new();
     private readonly int blocks = SlicePlan.Blocks(parameterCount);
     private readonly Version[] held = [new(parameterCount, SlicePlan.Blocks(parameterCount)), new(parameterCount, SlicePlan.Blocks(parameterCount))];
+    // A block sent as a difference: the version before's bytes as sent, and the block's own.
+    private byte[] before = [];
+    private readonly byte[] block = new byte[ParameterUpdate.BlockSize * sizeof(float)];
+
+    /// <summary>True when every block of <paramref name="version"/> is in: a pull of the version after may come as differences from it.</summary>
+    public bool HoldsWhole(long version)
+    {
+        lock (gate)
+        {
+            var place = held[version & 1];
+            return version >= 0 && place.Number == version && place.Done.Task.IsCompletedSuccessfully;
+        }
+    }
 
     /// <summary>
     /// Makes room for <paramref name="version"/> (in the place of the version two before it); true
@@ -40,8 +53,11 @@ internal sealed class PulledWeights(int parameterCount)
         }
     }
 
-    /// <summary>Takes one block of <paramref name="version"/>; blocks of versions not asked for, or already in, are ignored.</summary>
-    public void Deliver(long version, int offset, ReadOnlySpan<byte> values, WirePrecisionKind precision, string owner)
+    /// <summary>
+    /// Takes one block of <paramref name="version"/> (its difference from the version before when
+    /// <paramref name="deltaMap"/> is not empty); blocks of versions not asked for, or already in, are ignored.
+    /// </summary>
+    public void Deliver(long version, int offset, ReadOnlySpan<byte> values, WirePrecisionKind precision, string owner, ReadOnlySpan<byte> deltaMap = default)
     {
         lock (gate)
         {
@@ -52,6 +68,21 @@ internal sealed class PulledWeights(int parameterCount)
             }
             var b = offset / ParameterUpdate.BlockSize;
             var length = Math.Min(ParameterUpdate.BlockSize, parameterCount - offset);
+            if (!deltaMap.IsEmpty && offset >= 0 && offset < parameterCount && offset % ParameterUpdate.BlockSize == 0)
+            {
+                var previous = held[(version - 1) & 1];
+                var problem = previous.Number != version - 1 || !previous.Done.Task.IsCompletedSuccessfully
+                    ? $"this worker does not hold version {version - 1}"
+                    : WeightDifference.TryApply(deltaMap, values, TensorCodec.EncodeInto(previous.Values.AsSpan(offset, length), precision, ref before).Span,
+                        block.AsSpan(0, length * TensorCodec.BytesPerValue(precision)));
+                if (problem is not null)
+                {
+                    place.Done.TrySetException(new SliceUnavailableException(PushProblem.WrongSize,
+                        $"{owner} sent the weight block at {offset} of version {version} as a difference from version {version - 1}, which does not fit: {problem}"));
+                    return;
+                }
+                values = block.AsSpan(0, length * TensorCodec.BytesPerValue(precision));
+            }
             if (offset < 0 || offset >= parameterCount || offset % ParameterUpdate.BlockSize != 0
                 || !TensorCodec.TryDecode(values, precision, place.Values.AsSpan(offset, Math.Max(0, length))))
             {

@@ -31,6 +31,10 @@ public sealed class SliceOwner
     private readonly float[][] weights;            // [2][L]: version v in weights[v & 1]
     private readonly ReadOnlyMemory<byte>[][] wire; // [2][blocks]: each block of weights[i] as sent
     private readonly byte[][] encoded;              // [2][2L or 4L]: weights[i] as sent, unless sent from weights[i] itself
+    private readonly byte[][] deltas;               // [2][per block: bitmap, then values]: each block of weights[i] as its difference from the version before
+    private readonly int[] deltaStarts;             // [blocks]: where each block's region of deltas[i] starts
+    private readonly int[][] deltaLengths;          // [2][blocks]: bytes of values in each region; -1 when the whole block is smaller
+    private readonly byte[] difference;             // [one block as sent]: scratch for a block's XOR
     private readonly float[][] shardGradients;      // [S][L]
     private readonly bool[][] have;                 // [S][blocks]
     private readonly int[] arrivals;                // [blocks]: shards in for the next step
@@ -38,7 +42,7 @@ public sealed class SliceOwner
     private readonly float[] savedState;            // [V·L]: the current version's state of stepped blocks
     private readonly float[] gradient = new float[ParameterUpdate.BlockSize];
     private readonly byte[] expanded = new byte[ParameterUpdate.BlockSize * sizeof(float)]; // a block sent without its zeros, as sent with them
-    private readonly List<(long Version, IWeightBlockSink Sink)> waiting = [];
+    private readonly List<(long Version, IWeightBlockSink Sink, bool HoldsPrevious)> waiting = [];
     private long version;
     private int steppedBlocks;
     private bool previousWhole;
@@ -60,6 +64,12 @@ public sealed class SliceOwner
         var bytes = SentFromWeights ? 0 : slice.Length * TensorCodec.BytesPerValue(precision);
         encoded = [new byte[bytes], new byte[bytes]];
         wire = [WireBlocks(0), WireBlocks(1)];
+        var size = TensorCodec.BytesPerValue(precision);
+        deltaStarts = [.. blocks.Select(b => (b.Offset - slice.Offset) * size + WeightDifference.MapBytes((b.Offset - slice.Offset) * size))];
+        var deltaBytes = slice.Length * size + blocks.Sum(b => WeightDifference.MapBytes(b.Length * size));
+        deltas = [new byte[deltaBytes], new byte[deltaBytes]];
+        deltaLengths = [Enumerable.Repeat(-1, blocks.Length).ToArray(), Enumerable.Repeat(-1, blocks.Length).ToArray()];
+        difference = new byte[ParameterUpdate.BlockSize * TensorCodec.BytesPerValue(precision)];
         shardGradients = [.. Enumerable.Range(0, shards).Select(_ => new float[slice.Length])];
         have = [.. Enumerable.Range(0, shards).Select(_ => new bool[blocks.Length])];
         arrivals = new int[blocks.Length];
@@ -114,8 +124,10 @@ public sealed class SliceOwner
     /// <summary>
     /// Hands the blocks of <paramref name="pulled"/> to <paramref name="sink"/>: at once when held,
     /// block by block as they are stepped when it is the version being built; refuses any other.
+    /// When the puller <paramref name="holdsPrevious"/> version, a block goes as its difference
+    /// from it where that is smaller.
     /// </summary>
-    public void Pull(long pulled, IWeightBlockSink sink)
+    public void Pull(long pulled, IWeightBlockSink sink, bool holdsPrevious = false)
     {
         lock (gate)
         {
@@ -127,7 +139,7 @@ public sealed class SliceOwner
             {
                 for (var b = 0; b < blocks.Length; b++)
                 {
-                    sink.Deliver(pulled, blocks[b].Offset, wire[pulled & 1][b]);
+                    Deliver(sink, pulled, b, holdsPrevious);
                 }
             }
             else if (pulled == version + 1)
@@ -136,11 +148,11 @@ public sealed class SliceOwner
                 {
                     if (stepped[b])
                     {
-                        sink.Deliver(pulled, blocks[b].Offset, wire[pulled & 1][b]);
+                        Deliver(sink, pulled, b, holdsPrevious);
                     }
                 }
                 waiting.RemoveAll(w => !w.Sink.IsOpen);
-                waiting.Add((pulled, sink));
+                waiting.Add((pulled, sink, holdsPrevious));
             }
             else
             {
@@ -278,7 +290,7 @@ public sealed class SliceOwner
             gradient.AsSpan(0, length), weights[next].AsSpan(local, length), start, Slice.Offset, version))
         {
             divergence = $"{update.DivergedAt(version)} (found in {Slice})";
-            foreach (var (pulled, sink) in waiting)
+            foreach (var (pulled, sink, _) in waiting)
             {
                 sink.Refuse(pulled, divergence);
             }
@@ -287,14 +299,15 @@ public sealed class SliceOwner
             return;
         }
         Encode(next, local, length);
+        EncodeDifference(next, b);
         stepped[b] = true;
         steppedBlocks++;
         previousWhole = false;
-        foreach (var (pulled, sink) in waiting)
+        foreach (var (pulled, sink, holdsPrevious) in waiting)
         {
             if (sink.IsOpen)
             {
-                sink.Deliver(pulled, start, wire[next][b]);
+                Deliver(sink, pulled, b, holdsPrevious);
             }
         }
         if (steppedBlocks < blocks.Length)
@@ -313,6 +326,28 @@ public sealed class SliceOwner
         }
         waiting.RemoveAll(w => w.Version <= version || !w.Sink.IsOpen);
         reports.Stepped(Slice.Index, version);
+    }
+
+    private void Deliver(IWeightBlockSink sink, long pulled, int b, bool holdsPrevious)
+    {
+        var buffer = pulled & 1;
+        var length = deltaLengths[buffer][b];
+        if (!holdsPrevious || length < 0)
+        {
+            sink.Deliver(pulled, blocks[b].Offset, wire[buffer][b]);
+            return;
+        }
+        var map = WeightDifference.MapBytes(wire[buffer][b].Length);
+        sink.Deliver(pulled, blocks[b].Offset, deltas[buffer].AsMemory(deltaStarts[b] + map, length), deltas[buffer].AsMemory(deltaStarts[b], map));
+    }
+
+    /// <summary>Block <paramref name="b"/> of the version in <paramref name="buffer"/> as its difference from the version in the other buffer (the one before it).</summary>
+    private void EncodeDifference(long buffer, int b)
+    {
+        var now = wire[buffer][b].Span;
+        var map = WeightDifference.MapBytes(now.Length);
+        var region = deltas[buffer].AsSpan(deltaStarts[b], map + now.Length);
+        deltaLengths[buffer][b] = WeightDifference.Encode(now, wire[buffer ^ 1][b].Span, difference, region[..map], region[map..]);
     }
 
     /// <summary>The block starting at parameter <paramref name="offset"/>, or -1.</summary>

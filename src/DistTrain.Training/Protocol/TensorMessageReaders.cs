@@ -127,7 +127,7 @@ internal static class TensorMessageReaders
     private static WeightBlock? TryReadWeightBlock(ReadOnlySequence<byte> payload, IPayloadRetention? retention)
     {
         var message = new WeightBlock();
-        if (!TryReadFields(payload, message, lastField: 4, WeightBlock.ValuesFieldNumber, fixed64Field: 0, static (m, field, value) =>
+        if (!TryReadFields(payload, message, lastField: 5, WeightBlock.ValuesFieldNumber, fixed64Field: 0, static (m, field, value) =>
         {
             switch (field)
             {
@@ -135,11 +135,15 @@ internal static class TensorMessageReaders
                 case WeightBlock.OffsetFieldNumber: m.Offset = (uint)value; break;
                 case WeightBlock.PrecisionFieldNumber: m.Precision = (WirePrecision)(int)value; break;
             }
-        }, out var values))
+        }, out var values, WeightBlock.DeltaMapFieldNumber, out var deltaMap))
         {
             return null;
         }
         message.Values = ReceivedTensor.Take(values, retention);
+        if (!deltaMap.IsEmpty)
+        {
+            message.DeltaMap = ByteString.CopyFrom(deltaMap.ToArray());
+        }
         return message;
     }
 

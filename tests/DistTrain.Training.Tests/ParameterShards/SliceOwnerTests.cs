@@ -42,12 +42,13 @@ public sealed class SliceOwnerTests
         var outcomes = Enumerable.Range(0, shards).Select(_ => new ShardOutcome(layout.Count)).ToArray();
         var scratch = new float[layout.Count];
 
+        var ahead = new Sink();
         for (var version = 0; version < 4; version++)
         {
-            var ahead = new Sink();
             foreach (var owner in owners)
             {
-                owner.Pull(version + 1, ahead);
+                // From version 2 on the sink holds the version before: blocks may come as differences.
+                owner.Pull(version + 1, ahead, holdsPrevious: version > 0);
             }
             foreach (var outcome in outcomes)
             {
@@ -88,6 +89,48 @@ public sealed class SliceOwnerTests
             Assert.True(whole.State.AsSpan().SequenceEqual(state), $"optimizer state differs after step {version}");
             Assert.Equal(whole.Steps, steps);
             Assert.True(parameters.AsSpan().SequenceEqual(ahead.Assemble(layout.Count, version + 1)), $"pulled weights differ after step {version}");
+        }
+    }
+
+    [Theory]
+    [InlineData("fp32")]
+    [InlineData("bf16")]
+    public void Pullers_holding_the_version_before_get_smaller_differences_that_give_the_same_bytes(string precision)
+    {
+        var config = Config("momentum", 0f, shards: 2, precision);
+        var layout = new ParameterLayout(config.Network);
+        var random = new Random(23);
+        var optimizer = Optimizers.Create(config.Optimizer, layout.Count, config.Momentum);
+        float[] start = [.. Enumerable.Range(0, layout.Count).Select(_ => (random.NextSingle() - 0.5f) * 0.1f)];
+        var slice = SlicePlan.Cut(layout.Count, 1)[0];
+        var owner = SliceOwner.Create(slice, config, layout, 10, version: 0, optimizerSteps: 0, slice.WeightsAndState(start, optimizer), new Reports());
+        var holder = new Sink();
+        var fresh = new Sink();
+        owner.Pull(0, holder);
+        var gradient = new float[layout.Count];
+        for (var version = 0; version < 3; version++)
+        {
+            owner.Pull(version + 1, holder, holdsPrevious: true);
+            owner.Pull(version + 1, fresh);
+            // Small steps, as training takes them; some weights do not move at all (a black pixel's).
+            for (var i = 0; i < gradient.Length; i++)
+            {
+                gradient[i] = i % 5 == 0 ? 0 : (random.NextSingle() - 0.5f) * 1e-3f;
+            }
+            foreach (var block in SlicePlan.BlocksOf(slice).Select((_, b) => b))
+            {
+                Push(owner, gradient, shard: 0, block: block, version: version);
+                Push(owner, gradient, shard: 1, block: block, version: version);
+            }
+            Assert.Equal(version + 1, owner.Version);
+            // Same bytes either way; the differences are smaller than the blocks (version 1 on: the owner holds the version before).
+            var blocks = SlicePlan.Blocks(layout.Count);
+            Assert.Equal(fresh.Blocks.Where(b => b.Version == version + 1).Select(b => b.Bytes), holder.Blocks.Where(b => b.Version == version + 1).Select(b => b.Bytes));
+            Assert.Empty(fresh.Differences);
+            var differences = holder.Differences.Where(d => d.Version == version + 1).ToList();
+            Assert.Equal(blocks, differences.Count);
+            Assert.All(differences, d => Assert.True(d.WireBytes < holder.Blocks.Single(b => b.Version == d.Version && b.Offset == d.Offset).Bytes.Length * 0.8,
+                $"a difference of {d.WireBytes} bytes"));
         }
     }
 
@@ -282,15 +325,31 @@ public sealed class SliceOwnerTests
         void ISliceReports.Diverged(int slice, long version, string problem) => Diverged.Add((slice, version, problem));
     }
 
+    /// <summary>A worker's end of the pulls: blocks sent as differences are applied to the version before, as this sink holds it.</summary>
     private sealed class Sink : IWeightBlockSink
     {
         public List<(long Version, int Offset, byte[] Bytes)> Blocks { get; } = [];
 
         public List<(long Version, string Reason)> Refusals { get; } = [];
 
+        /// <summary>Blocks that came as differences, and their bytes on the wire (map and values).</summary>
+        public List<(long Version, int Offset, int WireBytes)> Differences { get; } = [];
+
         public bool IsOpen => true;
 
-        public void Deliver(long version, int offset, ReadOnlyMemory<byte> values) => Blocks.Add((version, offset, values.ToArray()));
+        public void Deliver(long version, int offset, ReadOnlyMemory<byte> values, ReadOnlyMemory<byte> deltaMap = default)
+        {
+            if (deltaMap.IsEmpty)
+            {
+                Blocks.Add((version, offset, values.ToArray()));
+                return;
+            }
+            var before = Blocks.Single(b => b.Version == version - 1 && b.Offset == offset).Bytes;
+            var now = new byte[before.Length];
+            Assert.Null(WeightDifference.TryApply(deltaMap.Span, values.Span, before, now));
+            Blocks.Add((version, offset, now));
+            Differences.Add((version, offset, deltaMap.Length + values.Length));
+        }
 
         public void Refuse(long version, string reason) => Refusals.Add((version, reason));
 
