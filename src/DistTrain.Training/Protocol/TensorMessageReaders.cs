@@ -65,9 +65,10 @@ internal static class TensorMessageReaders
         {
             switch (field)
             {
-                case WeightsBroadcast.VersionFieldNumber: m.Version = value; break;
-                case WeightsBroadcast.PrecisionFieldNumber: m.Precision = (WirePrecision)(int)value; break;
+                case WeightsBroadcast.VersionFieldNumber: m.Version = value; return true;
+                case WeightsBroadcast.PrecisionFieldNumber: m.Precision = (WirePrecision)(int)value; return true;
             }
+            return false;
         }, out var parameters))
         {
             return null;
@@ -83,15 +84,16 @@ internal static class TensorMessageReaders
         {
             switch (field)
             {
-                case ShardResult.TaskIdFieldNumber: m.TaskId = value; break;
-                case ShardResult.VersionFieldNumber: m.Version = value; break;
-                case ShardResult.ShardIndexFieldNumber: m.ShardIndex = (uint)value; break;
-                case ShardResult.SampleCountFieldNumber: m.SampleCount = (uint)value; break;
-                case ShardResult.LossSumFieldNumber: m.LossSum = BitConverter.UInt64BitsToDouble(value); break;
-                case ShardResult.CorrectFieldNumber: m.Correct = (uint)value; break;
-                case ShardResult.PrecisionFieldNumber: m.Precision = (WirePrecision)(int)value; break;
-                case ShardResult.ComputeMicrosFieldNumber: m.ComputeMicros = value; break;
+                case ShardResult.TaskIdFieldNumber: m.TaskId = value; return true;
+                case ShardResult.VersionFieldNumber: m.Version = value; return true;
+                case ShardResult.ShardIndexFieldNumber: m.ShardIndex = (uint)value; return true;
+                case ShardResult.SampleCountFieldNumber: m.SampleCount = (uint)value; return true;
+                case ShardResult.LossSumFieldNumber: m.LossSum = BitConverter.UInt64BitsToDouble(value); return true;
+                case ShardResult.CorrectFieldNumber: m.Correct = (uint)value; return true;
+                case ShardResult.PrecisionFieldNumber: m.Precision = (WirePrecision)(int)value; return true;
+                case ShardResult.ComputeMicrosFieldNumber: m.ComputeMicros = value; return true;
             }
+            return false;
         }, out var gradient))
         {
             return null;
@@ -107,11 +109,12 @@ internal static class TensorMessageReaders
         {
             switch (field)
             {
-                case GradientBlock.VersionFieldNumber: m.Version = value; break;
-                case GradientBlock.ShardFieldNumber: m.Shard = (uint)value; break;
-                case GradientBlock.OffsetFieldNumber: m.Offset = (uint)value; break;
-                case GradientBlock.PrecisionFieldNumber: m.Precision = (WirePrecision)(int)value; break;
+                case GradientBlock.VersionFieldNumber: m.Version = value; return true;
+                case GradientBlock.ShardFieldNumber: m.Shard = (uint)value; return true;
+                case GradientBlock.OffsetFieldNumber: m.Offset = (uint)value; return true;
+                case GradientBlock.PrecisionFieldNumber: m.Precision = (WirePrecision)(int)value; return true;
             }
+            return false;
         }, out var values, GradientBlock.SentMapFieldNumber, out var sentMap))
         {
             return null;
@@ -131,10 +134,11 @@ internal static class TensorMessageReaders
         {
             switch (field)
             {
-                case WeightBlock.VersionFieldNumber: m.Version = value; break;
-                case WeightBlock.OffsetFieldNumber: m.Offset = (uint)value; break;
-                case WeightBlock.PrecisionFieldNumber: m.Precision = (WirePrecision)(int)value; break;
+                case WeightBlock.VersionFieldNumber: m.Version = value; return true;
+                case WeightBlock.OffsetFieldNumber: m.Offset = (uint)value; return true;
+                case WeightBlock.PrecisionFieldNumber: m.Precision = (WirePrecision)(int)value; return true;
             }
+            return false;
         }, out var values, WeightBlock.DeltaMapFieldNumber, out var deltaMap))
         {
             return null;
@@ -155,9 +159,10 @@ internal static class TensorMessageReaders
         {
             switch (field)
             {
-                case SliceState.VersionFieldNumber: m.Version = value; break;
-                case SliceState.OptimizerStepsFieldNumber: m.OptimizerSteps = value; break;
+                case SliceState.VersionFieldNumber: m.Version = value; return true;
+                case SliceState.OptimizerStepsFieldNumber: m.OptimizerSteps = value; return true;
             }
+            return false;
         }, out var values))
         {
             return null;
@@ -169,15 +174,16 @@ internal static class TensorMessageReaders
     /// <summary>
     /// Reads fields 1..<paramref name="lastField"/>, each at most once: the tensor (length-delimited),
     /// <paramref name="fixed64Field"/> (fixed64, 0 for none) and varints, handing the scalars to
-    /// <paramref name="set"/>. False on anything else, which protobuf's parser then reads.
+    /// <paramref name="set"/> (false for a field it does not take, such as a string). False on
+    /// anything else, which protobuf's parser then reads.
     /// </summary>
     private static bool TryReadFields<T>(ReadOnlySequence<byte> payload, T message, int lastField, int tensorField, int fixed64Field,
-        Action<T, int, ulong> set, out ReadOnlySequence<byte> tensor) =>
+        Func<T, int, ulong, bool> set, out ReadOnlySequence<byte> tensor) =>
         TryReadFields(payload, message, lastField, tensorField, fixed64Field, set, out tensor, bytesField: 0, out _);
 
     /// <summary>As above, with one more length-delimited field, <paramref name="bytesField"/>, read into <paramref name="bytes"/>.</summary>
     private static bool TryReadFields<T>(ReadOnlySequence<byte> payload, T message, int lastField, int tensorField, int fixed64Field,
-        Action<T, int, ulong> set, out ReadOnlySequence<byte> tensor, int bytesField, out ReadOnlySequence<byte> bytes)
+        Func<T, int, ulong, bool> set, out ReadOnlySequence<byte> tensor, int bytesField, out ReadOnlySequence<byte> bytes)
     {
         tensor = default;
         bytes = default;
@@ -199,9 +205,9 @@ internal static class TensorMessageReaders
             {
                 return false;
             }
-            if (field != tensorField && field != bytesField)
+            if (field != tensorField && field != bytesField && !set(message, field, value))
             {
-                set(message, field, value);
+                return false;
             }
         }
         return true;
