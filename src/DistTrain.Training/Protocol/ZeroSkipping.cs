@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Numerics;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace DistTrain.Training.Protocol;
 
@@ -34,12 +35,9 @@ public static class ZeroSkipping
             var chunk = dense.Slice(first * bytesPerValue, Math.Min(64, count - first) * bytesPerValue);
             var mask = bytesPerValue == 4 ? NonZero(MemoryMarshal.Cast<byte, uint>(chunk)) : NonZero(MemoryMarshal.Cast<byte, ushort>(chunk));
             BinaryPrimitives.WriteUInt64LittleEndian(bitmap[(w * sizeof(ulong))..], mask);
-            while (mask != 0)
-            {
-                var (start, length) = FirstRun(ref mask);
-                chunk.Slice(start * bytesPerValue, length * bytesPerValue).CopyTo(packed[written..]);
-                written += length * bytesPerValue;
-            }
+            written = chunk.Length == 64 * bytesPerValue && Ssse3.IsSupported
+                ? PackShuffled(chunk, mask, bytesPerValue, packed, written)
+                : PackRuns(chunk, mask, bytesPerValue, packed, written);
         }
         return written;
     }
@@ -75,8 +73,14 @@ public static class ZeroSkipping
         var read = 0;
         for (var w = 0; w < words; w++)
         {
-            var chunk = dense[(w * 64 * bytesPerValue)..];
+            var first = w * 64;
+            var chunk = dense.Slice(first * bytesPerValue, Math.Min(64, count - first) * bytesPerValue);
             var mask = Word(bitmap, w);
+            if (chunk.Length == 64 * bytesPerValue && Ssse3.IsSupported)
+            {
+                read = ExpandShuffled(packed, read, mask, bytesPerValue, chunk);
+                continue;
+            }
             while (mask != 0)
             {
                 var (start, length) = FirstRun(ref mask);
@@ -85,6 +89,123 @@ public static class ZeroSkipping
             }
         }
         return null;
+    }
+
+    private static int PackRuns(ReadOnlySpan<byte> chunk, ulong mask, int bytesPerValue, Span<byte> packed, int written)
+    {
+        while (mask != 0)
+        {
+            var (start, length) = FirstRun(ref mask);
+            chunk.Slice(start * bytesPerValue, length * bytesPerValue).CopyTo(packed[written..]);
+            written += length * bytesPerValue;
+        }
+        return written;
+    }
+
+    // Runs are short (a float32 difference alternates kept low halves and dropped high halves), so
+    // 16 bytes at a time go through one byte shuffle: the table entry for a group's bits gathers
+    // its kept values to the front (packing) or spreads them back to their places (expanding).
+
+    /// <summary>Packs 64 values, 16 bytes at a time; a group whose 16-byte store would pass the end of <paramref name="packed"/> is copied value by value.</summary>
+    private static int PackShuffled(ReadOnlySpan<byte> chunk, ulong mask, int bytesPerValue, Span<byte> packed, int written)
+    {
+        var units = 16 / bytesPerValue;
+        var table = bytesPerValue == 2 ? Shuffles.GatherShorts : Shuffles.GatherInts;
+        for (var g = 0; g < 64 / units; g++, mask >>= units)
+        {
+            var bits = (int)(mask & ((1UL << units) - 1));
+            if (bits == 0)
+            {
+                continue;
+            }
+            var group = chunk.Slice(g * 16, 16);
+            if (written + 16 <= packed.Length)
+            {
+                Ssse3.Shuffle(Vector128.Create(group), Vector128.Create(table.AsSpan(bits * 16, 16))).CopyTo(packed[written..]);
+                written += BitOperations.PopCount((uint)bits) * bytesPerValue;
+                continue;
+            }
+            for (var u = 0; u < units; u++)
+            {
+                if ((bits >> u & 1) != 0)
+                {
+                    group.Slice(u * bytesPerValue, bytesPerValue).CopyTo(packed[written..]);
+                    written += bytesPerValue;
+                }
+            }
+        }
+        return written;
+    }
+
+    /// <summary>Expands 64 values into <paramref name="chunk"/> (cleared), 16 bytes at a time; the last groups, whose 16-byte load would pass the end of <paramref name="packed"/>, value by value.</summary>
+    private static int ExpandShuffled(ReadOnlySpan<byte> packed, int read, ulong mask, int bytesPerValue, Span<byte> chunk)
+    {
+        var units = 16 / bytesPerValue;
+        var table = bytesPerValue == 2 ? Shuffles.SpreadShorts : Shuffles.SpreadInts;
+        for (var g = 0; g < 64 / units; g++, mask >>= units)
+        {
+            var bits = (int)(mask & ((1UL << units) - 1));
+            if (bits == 0)
+            {
+                continue;
+            }
+            var group = chunk.Slice(g * 16, 16);
+            if (read + 16 <= packed.Length)
+            {
+                Ssse3.Shuffle(Vector128.Create(packed.Slice(read, 16)), Vector128.Create(table.AsSpan(bits * 16, 16))).CopyTo(group);
+                read += BitOperations.PopCount((uint)bits) * bytesPerValue;
+                continue;
+            }
+            for (var u = 0; u < units; u++)
+            {
+                if ((bits >> u & 1) != 0)
+                {
+                    packed.Slice(read, bytesPerValue).CopyTo(group[(u * bytesPerValue)..]);
+                    read += bytesPerValue;
+                }
+            }
+        }
+        return read;
+    }
+
+    /// <summary>Byte shuffle controls, 16 bytes per entry, indexed by a group's bits (0x80 writes a zero byte).</summary>
+    private static class Shuffles
+    {
+        public static readonly byte[] GatherShorts = Table(units: 8, size: 2, gather: true);
+        public static readonly byte[] SpreadShorts = Table(units: 8, size: 2, gather: false);
+        public static readonly byte[] GatherInts = Table(units: 4, size: 4, gather: true);
+        public static readonly byte[] SpreadInts = Table(units: 4, size: 4, gather: false);
+
+        private static byte[] Table(int units, int size, bool gather)
+        {
+            var table = new byte[(1 << units) * 16];
+            for (var bits = 0; bits < 1 << units; bits++)
+            {
+                var control = table.AsSpan(bits * 16, 16);
+                control.Fill(0x80);
+                var kept = 0;
+                for (var u = 0; u < units; u++)
+                {
+                    if ((bits >> u & 1) == 0)
+                    {
+                        continue;
+                    }
+                    for (var b = 0; b < size; b++)
+                    {
+                        if (gather)
+                        {
+                            control[kept * size + b] = (byte)(u * size + b);
+                        }
+                        else
+                        {
+                            control[u * size + b] = (byte)(kept * size + b);
+                        }
+                    }
+                    kept++;
+                }
+            }
+            return table;
+        }
     }
 
     private static int Count(int bytes, int bytesPerValue)
