@@ -69,7 +69,7 @@ public sealed class SliceOwner
         var deltaBytes = slice.Length * size + blocks.Sum(b => WeightDifference.MapBytes(b.Length * size));
         deltas = [new byte[deltaBytes], new byte[deltaBytes]];
         deltaLengths = [Enumerable.Repeat(-1, blocks.Length).ToArray(), Enumerable.Repeat(-1, blocks.Length).ToArray()];
-        difference = new byte[ParameterUpdate.BlockSize * TensorCodec.BytesPerValue(precision)];
+        difference = new byte[ParameterUpdate.BlockSize * size];
         shardGradients = [.. Enumerable.Range(0, shards).Select(_ => new float[slice.Length])];
         have = [.. Enumerable.Range(0, shards).Select(_ => new bool[blocks.Length])];
         arrivals = new int[blocks.Length];

@@ -7,12 +7,13 @@ using System.Runtime.Intrinsics.X86;
 namespace DistTrain.Training.Protocol;
 
 /// <summary>
-/// A gradient block without its zeros: one bit per value says whether the value was sent, and only
+/// A block of values without its zeros: one bit per value says whether the value was sent, and only
 /// the values whose bits are not all zero (+0.0; -0.0 is sent) follow, in order. Expanding gives the
-/// same bytes back, so the step sees the same bits. It pays because many gradient values are exactly
-/// zero: a first-layer weight's gradient is zero for every input pixel that is black in all of a
-/// shard's images (about 40% of MNIST's pixels in a shard of 32), and a ReLU unit silent for the
-/// whole shard zeroes its weights' gradients too. The bitmap costs 1/32 of an fp32 block.
+/// same bytes back, so the step sees the same bits. Gradient blocks go this way because many
+/// gradient values are exactly zero: a first-layer weight's gradient is zero for every input pixel
+/// that is black in all of a shard's images (about 40% of MNIST's pixels in a shard of 32), and a
+/// ReLU unit silent for the whole shard zeroes its weights' gradients too; the bitmap costs 1/32 of
+/// an fp32 block. Weight differences go this way in 16-bit units (<see cref="WeightDifference"/>).
 /// </summary>
 /// <remarks>Bitmap layout: little-endian 64-bit words; bit i of word w stands for value 64w + i.</remarks>
 public static class ZeroSkipping
