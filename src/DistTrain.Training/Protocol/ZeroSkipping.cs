@@ -230,41 +230,24 @@ public static class ZeroSkipping
         return (start, length);
     }
 
-    /// <summary>Bit i set when values[i] has a bit set (at most 64 values).</summary>
-    private static ulong NonZero(ReadOnlySpan<uint> values)
+    /// <summary>Bit i set when values[i] has a bit set (at most 64 values of 2 or 4 bytes).</summary>
+    private static ulong NonZero<T>(ReadOnlySpan<T> values)
+        where T : unmanaged, IBinaryInteger<T>
     {
         ulong mask = 0;
         var i = 0;
         if (Vector256.IsHardwareAccelerated)
         {
-            for (; i + Vector256<uint>.Count <= values.Length; i += Vector256<uint>.Count)
+            var lanes = Vector256<T>.Count;
+            for (; i + lanes <= values.Length; i += lanes)
             {
-                var zero = Vector256.Equals(Vector256.Create(values.Slice(i, Vector256<uint>.Count)), Vector256<uint>.Zero);
-                mask |= (ulong)(~zero.ExtractMostSignificantBits() & 0xFFu) << i;
+                var zero = Vector256.Equals(Vector256.Create(values.Slice(i, lanes)), Vector256<T>.Zero);
+                mask |= (~zero.ExtractMostSignificantBits() & ((1UL << lanes) - 1)) << i;
             }
         }
         for (; i < values.Length; i++)
         {
-            mask |= values[i] != 0 ? 1UL << i : 0;
-        }
-        return mask;
-    }
-
-    private static ulong NonZero(ReadOnlySpan<ushort> values)
-    {
-        ulong mask = 0;
-        var i = 0;
-        if (Vector256.IsHardwareAccelerated)
-        {
-            for (; i + Vector256<ushort>.Count <= values.Length; i += Vector256<ushort>.Count)
-            {
-                var zero = Vector256.Equals(Vector256.Create(values.Slice(i, Vector256<ushort>.Count)), Vector256<ushort>.Zero);
-                mask |= (ulong)(~zero.ExtractMostSignificantBits() & 0xFFFFu) << i;
-            }
-        }
-        for (; i < values.Length; i++)
-        {
-            mask |= values[i] != 0 ? 1UL << i : 0;
+            mask |= values[i] != T.Zero ? 1UL << i : 0;
         }
         return mask;
     }
